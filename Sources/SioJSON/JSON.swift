@@ -1,0 +1,22 @@
+/// A JSON value that round-trips exactly, and can carry binary.
+///
+/// Numbers keep the text they were written with (integers beyond 2^53 survive), objects keep
+/// their members in the order written. `.binary` is not JSON: Socket.IO carries it as an
+/// attachment (`{"_placeholder":true,"num":N}`, socket.io-protocol § Binary), siod's RPC as
+/// `{"$binary":"<base64>"}`.
+public enum JSON: Sendable, Hashable {
+    /// `null`.
+    case null
+    /// `true` or `false`.
+    case bool(Bool)
+    /// A number, kept as written.
+    case number(JSONNumber)
+    /// A string.
+    case string(String)
+    /// An array.
+    case array([JSON])
+    /// An object, members in the order written.
+    case object(JSONObject)
+    /// Bytes: an attachment in Socket.IO, `{"$binary": …}` in siod's RPC.
+    case binary([UInt8])
+}
