@@ -5,7 +5,6 @@ enum Base64 {
     /// Appends the base64 text of `bytes` to `out`.
     static func encode(_ bytes: [UInt8], into out: inout [UInt8]) {
         let table = self.alphabet.utf8Start
-        out.reserveCapacity(out.count + (bytes.count + 2) / 3 * 4)
         var index = 0
         while index + 3 <= bytes.count {
             let group = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])

@@ -251,6 +251,17 @@ extension JSONScanner {
         var index = start + 1
         var hasEscapes = false
         while index < count {
+            // Eight plain ASCII bytes at a time, the common case.
+            if let base = buffer.baseAddress {
+                while index + 8 <= count,
+                    self.isPlainWord(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self), allowingNonASCII: false)
+                {
+                    index += 8
+                }
+                guard index < count else {
+                    break
+                }
+            }
             let byte = buffer[index]
             if byte >= 0x20, byte < 0x80, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
                 index += 1
@@ -269,6 +280,25 @@ extension JSONScanner {
             }
         }
         throw JSONError(.unexpectedEnd, at: count)
+    }
+
+    /// Whether none of the eight bytes in `word` is `"`, `\\` or a control character (nor,
+    /// unless `allowingNonASCII`, at or above 0x80), i.e. a string can take them as they are.
+    /// Each test is the classic "has a zero byte" bit trick; a false alarm only means the
+    /// caller looks at the bytes one by one.
+    @inline(__always)
+    static func isPlainWord(_ word: UInt64, allowingNonASCII: Bool) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        var flagged = (word &- ones &* 0x20) & ~word
+        flagged |= (quote &- ones) & ~quote
+        flagged |= (backslash &- ones) & ~backslash
+        if !allowingNonASCII {
+            flagged |= word
+        }
+        return flagged & highBits == 0
     }
 
     /// An escape whose backslash is at `index`.

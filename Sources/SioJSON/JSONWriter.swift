@@ -62,15 +62,22 @@ enum JSONWriter {
 
     /// Writes runs of bytes that need no escape in bulk, and escapes the rest.
     private static func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        out.reserveCapacity(out.count + bytes.count + 1)
         var runStart = 0
-        for index in 0..<bytes.count {
+        var index = 0
+        while index < bytes.count {
+            if let base = bytes.baseAddress, index + 8 <= bytes.count,
+                JSONScanner.isPlainWord(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self), allowingNonASCII: true)
+            {
+                index += 8
+                continue
+            }
             let byte = bytes[index]
+            index += 1
             guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
                 continue
             }
-            if runStart < index {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+            if runStart < index - 1 {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<(index - 1)]))
             }
             out.append(UInt8(ascii: "\\"))
             switch byte {
@@ -86,7 +93,7 @@ enum JSONWriter {
                 out.append(self.lowercaseHex(byte >> 4))
                 out.append(self.lowercaseHex(byte & 0x0F))
             }
-            runStart = index + 1
+            runStart = index
         }
         if runStart < bytes.count {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))

@@ -78,3 +78,23 @@ struct ParsingTests {
         #expect(try self.roundTrip(text) == text)
     }
 }
+
+@Suite("Strings at every offset (word-at-a-time paths)")
+struct StringOffsetTests {
+    @Test(arguments: ["\"", "\\", "\n", "\u{1}", "é", "😀", "\u{7F}", "/"])
+    func specialCharacter_atEveryOffset_roundTrips(special: String) throws {
+        for offset in 0..<20 {
+            let text = String(repeating: "a", count: offset) + special + String(repeating: "b", count: 19 - offset)
+            let serialized = JSON.string(text).serialized
+            #expect(try JSON(parsing: serialized) == .string(text))
+            #expect(try JSON(parsing: serialized).serialized == serialized)
+        }
+    }
+
+    @Test func rawControlCharacter_atEveryOffset_isRejected() {
+        for offset in 0..<20 {
+            let text = "\"" + String(repeating: "a", count: offset) + "\u{1F}" + String(repeating: "b", count: 19 - offset) + "\""
+            #expect(throws: JSONError(.unexpectedByte, at: offset + 1, byte: 0x1F)) { try JSON(parsing: text) }
+        }
+    }
+}
