@@ -24,6 +24,9 @@ public enum EngineEvent: Sendable, Hashable {
     /// The open (or closing) engine closed (socketio-client-behaviour §1.8). `unsent` never
     /// left the write buffer; `inFlight` were in a polling POST whose response never came,
     /// so the server may or may not have them (§6 item 29 made visible). Messages written
-    /// to a WebSocket count as sent.
+    /// to a WebSocket count as sent. `description`: nil for "forced close" and "ping timeout";
+    /// "transport closed by the server" / the WebSocket close description (default
+    /// "websocket connection closed") for "transport close"; `TransportError.summary`
+    /// (e.g. "xhr poll error: 400", "parser error") for "transport error".
     case close(EngineCloseReason, description: String?, unsent: [OutgoingMessage], inFlight: [OutgoingMessage])
 }

@@ -26,7 +26,7 @@ public struct EngineStateMachine: Sendable {
     /// See `priorWebSocketSuccess`.
     var webSocketSucceeded: Bool
 
-    /// Creates a machine in `.opening` (not started; call `open(now:)`).
+    /// Creates an idle machine (`readyState == .opening`); call `open(now:)` to start it.
     ///
     /// - Parameter priorWebSocketSuccess: a previous session of this client succeeded over
     ///   WebSocket (reference static `priorWebsocketSuccess`); with `rememberUpgrade` the session
@@ -107,6 +107,8 @@ public struct EngineStateMachine: Sendable {
 
     /// The throttled-timer guard (`_hasPingExpired`, socketio-client-behaviour §1.7): the
     /// heartbeat deadline has passed although its timer has not fired (e.g. after a suspend).
+    /// False before the handshake and once closed (the reference answers true when no
+    /// deadline is set; its callers only ask while connected).
     public func hasPingExpired(now: Int64) -> Bool {
         switch self.state {
         case .open(let session), .closing(let session, _):
