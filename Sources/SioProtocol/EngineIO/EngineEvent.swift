@@ -1,0 +1,32 @@
+/// What the engine reports to its owner (the Manager machine), carried by
+/// `EngineAction.event` (engine.io-client reserved events; socketio-client-behaviour §1.10).
+///
+/// Every session ends with exactly one terminal event: `.error` if it never opened
+/// (nothing was delivered), `.close` otherwise, or when `close(now:)` ends an opening session.
+public enum EngineEvent: Sendable, Hashable {
+    /// The handshake is done (engine.io-protocol § Handshake).
+    case open(Handshake)
+    /// A received `4` packet (engine.io-protocol § Packet encoding, "message").
+    case message(EngineData)
+    /// A server ping arrived; the pong is already queued (engine.io-protocol § Heartbeat).
+    case ping
+    /// The probe answered `3probe`; writes are held until `.upgrade` or `.upgradeError`
+    /// (engine.io-protocol § Upgrade).
+    case upgrading(TransportKind)
+    /// The session now runs on this transport (engine.io-protocol § Upgrade).
+    case upgrade(TransportKind)
+    /// The upgrade probe failed ("probe error"); the session stays on polling.
+    case upgradeError(String)
+    /// The attempt failed before the handshake; the engine is closed (socketio-client-behaviour
+    /// §1.4 non-200 while opening, §1.6 "No transports available"). Messages buffered before
+    /// the handshake are discarded.
+    case error(TransportError)
+    /// The open (or closing) engine closed (socketio-client-behaviour §1.8). `unsent` never
+    /// left the write buffer; `inFlight` were in a polling POST whose response never came,
+    /// so the server may or may not have them (§6 item 29 made visible). Messages written
+    /// to a WebSocket count as sent. `description`: nil for "forced close" and "ping timeout";
+    /// "transport closed by the server" / the WebSocket close description (default
+    /// "websocket connection closed") for "transport close"; `TransportError.summary`
+    /// (e.g. "xhr poll error: 400", "parser error") for "transport error".
+    case close(EngineCloseReason, description: String?, unsent: [OutgoingMessage], inFlight: [OutgoingMessage])
+}

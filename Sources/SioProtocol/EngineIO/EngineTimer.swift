@@ -1,0 +1,7 @@
+/// Timers the engine asks its driver to run (socketio-client-behaviour §1.7).
+public enum EngineTimer: Sendable, Hashable {
+    /// The heartbeat watchdog, `pingInterval + pingTimeout` after the handshake or the last
+    /// ping (engine.io-protocol § Heartbeat). Each reset uses a new generation; a firing
+    /// whose generation is not the current one is ignored.
+    case heartbeat(generation: UInt64)
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// The data of the server's `0` (open) packet (engine.io-protocol § Handshake;
+/// socketio-client-behaviour §1.3).
+///
+/// Read as a JSON object, so key order does not matter (python-engineio orders them
+/// differently from Node) and a missing `maxPayload` means "no limit when batching".
+public struct Handshake: Sendable, Hashable {
+    /// The session id, sent as `sid` on every later request and on the upgrade probe.
+    public var sid: String
+    /// Transports the session may upgrade to; `["websocket"]` on polling, `[]` on a
+    /// WebSocket-first session.
+    public var upgrades: [String]
+    /// Milliseconds between the server's pings (engine.io-protocol § Heartbeat).
+    public var pingInterval: Int
+    /// Milliseconds the server waits for our pong; the client's watchdog is
+    /// `pingInterval + pingTimeout` (socketio-client-behaviour §1.7).
+    public var pingTimeout: Int
+    /// Maximum bytes the server accepts in one polling POST body; `nil` when the server
+    /// did not say (socketio-client-behaviour §1.4, "maxPayload batching").
+    public var maxPayload: Int?
+
+    /// Creates a handshake from its fields.
+    public init(sid: String, upgrades: [String], pingInterval: Int, pingTimeout: Int, maxPayload: Int?) {
+        self.sid = sid
+        self.upgrades = upgrades
+        self.pingInterval = pingInterval
+        self.pingTimeout = pingTimeout
+        self.maxPayload = maxPayload
+    }
+
+    /// Parses the JSON data of an open packet (the text after `0`).
+    ///
+    /// `sid` (string), `pingInterval` and `pingTimeout` (numbers) are required; `upgrades`
+    /// defaults to `[]` and `maxPayload` to `nil`. Unknown keys are ignored.
+    public init(json: String) throws(EngineParseError) {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(json.utf8), options: [])
+        } catch {
+            throw EngineParseError.invalidHandshake("not JSON")
+        }
+        guard let dictionary = object as? [String: Any] else {
+            throw EngineParseError.invalidHandshake("not a JSON object")
+        }
+        guard let sid = dictionary["sid"] as? String else {
+            throw EngineParseError.invalidHandshake("missing sid")
+        }
+        guard let pingInterval = Self.integer(dictionary["pingInterval"]) else {
+            throw EngineParseError.invalidHandshake("missing pingInterval")
+        }
+        guard let pingTimeout = Self.integer(dictionary["pingTimeout"]) else {
+            throw EngineParseError.invalidHandshake("missing pingTimeout")
+        }
+        let upgrades: [String]
+        switch dictionary["upgrades"] {
+        case nil, is NSNull:
+            upgrades = []
+        case let names as [Any]:
+            upgrades = names.compactMap { $0 as? String }
+        default:
+            throw EngineParseError.invalidHandshake("upgrades is not an array")
+        }
+        self.init(
+            sid: sid,
+            upgrades: upgrades,
+            pingInterval: pingInterval,
+            pingTimeout: pingTimeout,
+            maxPayload: Self.integer(dictionary["maxPayload"])
+        )
+    }
+
+    /// A non-negative, finite JSON number as an `Int`.
+    private static func integer(_ value: Any?) -> Int? {
+        guard let number = value as? NSNumber else {
+            return nil
+        }
+        let double = number.doubleValue
+        guard double.isFinite, double >= 0, double <= Double(Int32.max) * 1024 else {
+            return nil
+        }
+        return Int(double)
+    }
+}

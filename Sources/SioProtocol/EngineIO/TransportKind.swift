@@ -1,0 +1,8 @@
+/// An Engine.IO transport (engine.io-protocol § Transports). WebTransport is not offered
+/// (socketio-client-behaviour §1.5: N/A).
+public enum TransportKind: String, Sendable, Hashable {
+    /// HTTP long-polling: one GET receiving, one POST sending (engine.io-protocol § HTTP long-polling).
+    case polling
+    /// One WebSocket, one packet per message (engine.io-protocol § WebSocket).
+    case websocket
+}

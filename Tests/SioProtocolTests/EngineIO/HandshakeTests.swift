@@ -1,0 +1,37 @@
+import Testing
+@testable import SioProtocol
+
+// engine.io-protocol § Handshake; socketio-client-behaviour §1.3.
+
+@Suite struct EngineIOHandshakeTests {
+    @Test func handshake_nodeServer_parses() throws {
+        let handshake = try Handshake(
+            json: #"{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#
+        )
+        #expect(handshake == Handshake(sid: "lv_VI97HAXpY6yYWAAAC", upgrades: ["websocket"], pingInterval: 25000, pingTimeout: 20000, maxPayload: 1_000_000))
+    }
+
+    @Test func handshake_pythonKeyOrder_parses() throws {
+        let handshake = try Handshake(
+            json: #"{"sid":"ejrnRJLDEiOurbsjAAAH","upgrades":["websocket"],"pingTimeout":1000,"pingInterval":2000,"maxPayload":1000000}"#
+        )
+        #expect(handshake.pingInterval == 2000)
+        #expect(handshake.pingTimeout == 1000)
+    }
+
+    @Test func handshake_missingMaxPayloadAndUpgrades_defaults() throws {
+        let handshake = try Handshake(json: #"{"pingTimeout":1,"sid":"s","pingInterval":2,"extra":{"a":[1]}}"#)
+        #expect(handshake == Handshake(sid: "s", upgrades: [], pingInterval: 2, pingTimeout: 1, maxPayload: nil))
+    }
+
+    @Test func handshake_invalid_throws() {
+        for json in [
+            "", "not json", "[]", #""sid""#, #"{"upgrades":[],"pingInterval":1,"pingTimeout":1}"#,
+            #"{"sid":1,"pingInterval":1,"pingTimeout":1}"#, #"{"sid":"s","pingTimeout":1}"#,
+            #"{"sid":"s","pingInterval":"25000","pingTimeout":1}"#, #"{"sid":"s","pingInterval":-1,"pingTimeout":1}"#,
+            #"{"sid":"s","pingInterval":1,"pingTimeout":1,"upgrades":"websocket"}"#,
+        ] {
+            #expect(throws: EngineParseError.self) { try Handshake(json: json) }
+        }
+    }
+}
