@@ -17,9 +17,11 @@ public enum EngineEvent: Sendable, Hashable {
     case upgrade(TransportKind)
     /// The upgrade probe failed ("probe error"); the session stays on polling.
     case upgradeError(String)
-    /// The attempt failed before the handshake; the engine is closed (socketio-client-behaviour
-    /// §1.4 non-200 while opening, §1.6 "No transports available"). Messages buffered before
-    /// the handshake are discarded.
+    /// The transport failed. Before the handshake the attempt has failed and the engine is
+    /// closed (socketio-client-behaviour §1.4 non-200 while opening, §1.6 "No transports
+    /// available"; messages buffered before the handshake are discarded). After it, this comes
+    /// right before `.close(.transportError, …)`, as engine.io-client's `_onError` emits `error`
+    /// then closes.
     case error(TransportError)
     /// The open (or closing) engine closed (socketio-client-behaviour §1.8). `unsent` never
     /// left the write buffer; `inFlight` were in a polling POST whose response never came,

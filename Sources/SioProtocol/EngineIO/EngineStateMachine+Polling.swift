@@ -55,7 +55,7 @@ extension EngineStateMachine {
                 return []
             }
             self.webSocketSucceeded = false
-            self.finishClose(.transportError, description: error.summary, actions: &actions)
+            self.finishClose(.transportError, description: error.summary, error: error, actions: &actions)
         case .idle, .opening, .closing, .closed:
             break
         }
@@ -111,7 +111,7 @@ extension EngineStateMachine {
                 return []
             }
             self.webSocketSucceeded = false
-            self.finishClose(.transportError, description: error.summary, actions: &actions)
+            self.finishClose(.transportError, description: error.summary, error: error, actions: &actions)
         case .closing(let session, _):
             guard case .polling(let polling) = session.transport, polling.id == id, polling.postInFlight != nil else {
                 return []

@@ -94,7 +94,7 @@ extension EngineStateMachine {
             }
         case .open:
             // A second handshake is a protocol violation.
-            self.finishClose(.transportError, description: Self.parserError.summary, actions: &actions)
+            self.finishClose(.transportError, description: Self.parserError.summary, error: Self.parserError, actions: &actions)
         case .pong, .upgrade, .noop:
             // `6` arrives on polling during an upgrade and over WebSocket from python-engineio
             // (§1.1, §6 item 23); stray pongs and upgrades carry nothing for a client.
@@ -107,7 +107,7 @@ extension EngineStateMachine {
         guard case .open = self.state else {
             return
         }
-        self.finishClose(.transportError, description: Self.parserError.summary, actions: &actions)
+        self.finishClose(.transportError, description: Self.parserError.summary, error: Self.parserError, actions: &actions)
     }
 
     static let parserError = TransportError(message: "parser error")
@@ -144,7 +144,9 @@ extension EngineStateMachine {
 
     /// `_onClose`: abandon a probe, cancel the heartbeat, close every transport, report the
     /// close once with what never left and what was in flight, and become `.closed`.
-    mutating func finishClose(_ reason: EngineCloseReason, description: String?, actions: inout [EngineAction]) {
+    mutating func finishClose(
+        _ reason: EngineCloseReason, description: String?, error: TransportError? = nil, actions: inout [EngineAction]
+    ) {
         var inFlight: [OutgoingMessage] = []
         var late: [OutgoingMessage] = []
         switch self.state {
@@ -163,6 +165,10 @@ extension EngineStateMachine {
         let unsent = self.writeBuffer.compactMap(\.message) + late
         self.writeBuffer = []
         self.state = .closed
+        if let error {
+            // engine.io-client `_onError`: the `error` event precedes the "transport error" close.
+            actions.append(.event(.error(error)))
+        }
         actions.append(.event(.close(reason, description: description, unsent: unsent, inFlight: inFlight)))
     }
 

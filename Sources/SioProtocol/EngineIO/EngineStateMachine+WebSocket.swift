@@ -97,7 +97,10 @@ extension EngineStateMachine {
                 if closeReason == .transportError {
                     self.webSocketSucceeded = false
                 }
-                self.finishClose(closeReason, description: closeDescription, actions: &actions)
+                self.finishClose(
+                    closeReason, description: closeDescription,
+                    error: closeReason == .transportError ? openingError : nil, actions: &actions
+                )
             case .polling(let polling) where polling.probe?.id == id:
                 self.failProbe(actions: &actions)
             case .webSocket, .polling:

@@ -117,16 +117,18 @@ import Testing
         #expect(m.webSocketFailed(F.id(1), TransportError(message: "websocket error"), now: 10) == [
             .cancelTimer(F.heartbeat(1)),
             .closeTransport(F.id(1)),
+            .event(.error(TransportError(message: "websocket error"))),
             .event(.close(.transportError, description: "websocket error", unsent: [], inFlight: [])),
         ])
         #expect(!m.priorWebSocketSuccess)
     }
 
-    @Test func httpError_whenOpen_isTransportErrorNotErrorEvent() {
+    @Test func httpError_whenOpen_isErrorThenTransportErrorClose() {
         var m = F.openPolling()
         #expect(m.pollFailed(F.id(1), TransportError(message: "xhr poll error", description: "400"), now: 10) == [
             .cancelTimer(F.heartbeat(1)),
             .closeTransport(F.id(1)),
+            .event(.error(TransportError(message: "xhr poll error", description: "400"))),
             .event(.close(.transportError, description: "xhr poll error: 400", unsent: [], inFlight: [])),
         ])
     }
@@ -137,6 +139,7 @@ import Testing
             .event(.message(.text("hello"))),
             .cancelTimer(F.heartbeat(1)),
             .closeTransport(F.id(1)),
+            .event(.error(TransportError(message: "parser error"))),
             .event(.close(.transportError, description: "parser error", unsent: [], inFlight: [])),
         ])
     }
@@ -145,6 +148,7 @@ import Testing
         let closeOnParserError: [EngineAction] = [
             .cancelTimer(F.heartbeat(1)),
             .closeTransport(F.id(1)),
+            .event(.error(TransportError(message: "parser error"))),
             .event(.close(.transportError, description: "parser error", unsent: [], inFlight: [])),
         ]
         for input in ["0" + F.wsHandshakeJSON, "", "9", "b***", "\u{1e}"] {

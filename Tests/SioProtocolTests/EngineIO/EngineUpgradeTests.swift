@@ -166,6 +166,7 @@ import Testing
             .event(.upgradeError("probe error")),
             .cancelTimer(F.heartbeat(1)),
             .closeTransport(F.id(1)),
+            .event(.error(TransportError(message: "xhr poll error", description: "400"))),
             .event(.close(.transportError, description: "xhr poll error: 400", unsent: [], inFlight: [])),
         ])
     }

@@ -78,6 +78,7 @@ import Testing
         #expect(m.postFailed(F.id(1), TransportError(message: "xhr post error", description: "413"), now: 3) == [
             .cancelTimer(F.heartbeat(1)),
             .closeTransport(F.id(1)),
+            .event(.error(TransportError(message: "xhr post error", description: "413"))),
             .event(.close(.transportError, description: "xhr post error: 413", unsent: [F.text("b", tag: 2)], inFlight: [F.text("a", tag: 1)])),
         ])
     }
