@@ -1,0 +1,332 @@
+import SioJSON
+
+// The engine's life inside a Manager: opening, the reconnection loop, closing (inventory §4.2).
+extension ManagerStateMachine {
+    // MARK: - Opening
+
+    /// `open()`: a new engine per attempt, with the `timeout` timer.
+    mutating func startEngine(reconnect: Bool, now: Int64, into actions: inout [ManagerAction]) {
+        self.engineGeneration += 1
+        let generation = self.engineGeneration
+        var engine = EngineStateMachine(
+            configuration: self.configuration.engine, priorWebSocketSuccess: self.priorWebSocketSuccess
+        )
+        self.decoder.reset()
+        self.state = .opening(reconnect: reconnect)
+        let engineActions = engine.open(now: now)
+        self.engine = engine
+        if let timeout = self.configuration.timeout {
+            actions.append(.scheduleTimer(.connectTimeout(generation: generation), afterMilliseconds: max(0, timeout)))
+        }
+        self.process(engineActions, generation: generation, now: now, into: &actions)
+    }
+
+    /// The backoff timer fired, or the user asked to connect while waiting for it.
+    mutating func attemptReconnectNow(now: Int64, into actions: inout [ManagerAction]) {
+        actions.append(.cancelTimer(.reconnect(generation: self.reconnectGeneration)))
+        self.reconnectGeneration += 1
+        actions.append(.manager(.reconnectAttempt(self.backoff.attempts)))
+        self.startEngine(reconnect: true, now: now, into: &actions)
+    }
+
+    /// `reconnect()`: schedules the next attempt, or gives up after `reconnectionAttempts`.
+    mutating func scheduleReconnect(into actions: inout [ManagerAction]) {
+        guard self.configuration.reconnection, !self.skipReconnect else { return }
+        switch self.state {
+        case .waitingToReconnect, .opening, .open:
+            return
+        case .closed:
+            break
+        }
+        if let limit = self.configuration.reconnectionAttempts, self.backoff.attempts >= limit {
+            self.backoff.reset()
+            actions.append(.manager(.reconnectFailed))
+            return
+        }
+        let delay = self.backoff.duration(using: &self.random)
+        self.reconnectGeneration += 1
+        self.state = .waitingToReconnect
+        actions.append(.scheduleTimer(.reconnect(generation: self.reconnectGeneration), afterMilliseconds: delay))
+    }
+
+    /// The attempt failed before the handshake (engine error or `timeout`).
+    mutating func openFailed(_ error: TransportError, reconnect: Bool, now: Int64, into actions: inout [ManagerAction]) {
+        self.state = .closed
+        actions.append(.manager(.error(error)))
+        for index in self.sockets.indices {
+            let namespace = self.sockets[index].namespace
+            self.apply(self.sockets[index].managerFailed(error), namespace: namespace, now: now, into: &actions)
+        }
+        if reconnect {
+            // Reference order (trace A.5): `reconnect_failed` comes before the last `reconnect_error`.
+            self.scheduleReconnect(into: &actions)
+            actions.append(.manager(.reconnectError(error)))
+        } else if self.backoff.attempts == 0 {
+            self.scheduleReconnect(into: &actions)
+        }
+    }
+
+    // MARK: - Engine events
+
+    /// Runs `body` on the engine of `id`'s generation; stale generations are ignored.
+    mutating func withEngine(
+        _ id: ConnectionID, now: Int64, _ body: (inout EngineStateMachine) -> [EngineAction]
+    ) -> [ManagerAction] {
+        self.withEngine(id.engine, now: now, body)
+    }
+
+    mutating func withEngine(
+        _ generation: UInt64, now: Int64, _ body: (inout EngineStateMachine) -> [EngineAction]
+    ) -> [ManagerAction] {
+        guard generation == self.engineGeneration, var engine = self.engine else { return [] }
+        self.engine = nil
+        let engineActions = body(&engine)
+        self.engine = engine
+        self.priorWebSocketSuccess = engine.priorWebSocketSuccess
+        var actions: [ManagerAction] = []
+        self.process(engineActions, generation: generation, now: now, into: &actions)
+        return actions
+    }
+
+    /// Carries the engine's actions over to the driver and reacts to its events.
+    mutating func process(_ engineActions: [EngineAction], generation: UInt64, now: Int64, into actions: inout [ManagerAction]) {
+        for action in engineActions {
+            switch action {
+            case .get(let id, let sid):
+                actions.append(.get(ConnectionID(engine: generation, transport: id), sid: sid))
+            case .post(let id, let sid, let body):
+                actions.append(.post(ConnectionID(engine: generation, transport: id), sid: sid, body: body))
+            case .openWebSocket(let id, let sid):
+                actions.append(.openWebSocket(ConnectionID(engine: generation, transport: id), sid: sid))
+            case .sendWebSocket(let id, let messages, let compress):
+                actions.append(.sendWebSocket(ConnectionID(engine: generation, transport: id), messages, compress: compress))
+            case .closeTransport(let id):
+                actions.append(.closeTransport(ConnectionID(engine: generation, transport: id)))
+            case .scheduleTimer(let timer, let delay):
+                actions.append(.scheduleTimer(.engine(generation: generation, timer), afterMilliseconds: delay))
+            case .cancelTimer(let timer):
+                actions.append(.cancelTimer(.engine(generation: generation, timer)))
+            case .event(let event):
+                guard generation == self.engineGeneration, self.engine != nil else { continue }
+                self.handle(event, now: now, into: &actions)
+            }
+        }
+    }
+
+    private mutating func handle(_ event: EngineEvent, now: Int64, into actions: inout [ManagerAction]) {
+        switch event {
+        case .open:
+            guard case .opening(let reconnect) = self.state else { return }
+            actions.append(.cancelTimer(.connectTimeout(generation: self.engineGeneration)))
+            self.state = .open
+            actions.append(.manager(.open))
+            for index in self.sockets.indices {
+                let namespace = self.sockets[index].namespace
+                self.apply(self.sockets[index].managerOpened(), namespace: namespace, now: now, into: &actions)
+            }
+            if reconnect {
+                let attempt = self.backoff.attempts
+                self.backoff.reset()
+                actions.append(.manager(.reconnect(attempt)))
+            }
+        case .message(let data):
+            self.received(data, now: now, into: &actions)
+        case .ping:
+            actions.append(.manager(.ping))
+        case .upgrading, .upgradeError:
+            break
+        case .upgrade(let kind):
+            actions.append(.manager(.upgrade(kind)))
+        case .error(let error):
+            switch self.state {
+            case .opening(let reconnect):
+                self.engine = nil
+                actions.append(.cancelTimer(.connectTimeout(generation: self.engineGeneration)))
+                self.openFailed(error, reconnect: reconnect, now: now, into: &actions)
+            case .open:
+                // The engine failed after opening; its "transport error" close follows. Sockets
+                // still waiting for their CONNECT reply get `connect_error` (inventory §5.9).
+                actions.append(.manager(.error(error)))
+                for index in self.sockets.indices where !self.sockets[index].isConnected {
+                    let namespace = self.sockets[index].namespace
+                    self.apply(self.sockets[index].managerFailed(error), namespace: namespace, now: now, into: &actions)
+                }
+            case .closed, .waitingToReconnect:
+                break
+            }
+        case .close(let reason, let description, let unsent, _):
+            self.engine = nil
+            switch self.state {
+            case .opening(let reconnect):
+                // Closed before the handshake without an error event: a failed attempt.
+                actions.append(.cancelTimer(.connectTimeout(generation: self.engineGeneration)))
+                let error = TransportError(message: description ?? reason.rawValue)
+                self.openFailed(error, reconnect: reconnect, now: now, into: &actions)
+            case .open:
+                self.closed(reason: DisconnectReason(reason), description: description, unsent: unsent, now: now, into: &actions)
+            case .closed, .waitingToReconnect:
+                break
+            }
+        }
+    }
+
+    /// A Socket.IO message: decode, then hand the packet to its namespace.
+    private mutating func received(_ data: EngineData, now: Int64, into actions: inout [ManagerAction]) {
+        let packet: SocketPacket?
+        do {
+            packet = try self.decoder.decode(data)
+        } catch {
+            self.closeEngine(reason: .parseError, description: error.description, now: now, into: &actions)
+            return
+        }
+        guard let packet else { return }
+        if self.configuration.reportsPackets {
+            actions.append(.manager(.packet(packet)))
+        }
+        // Packets for a namespace without a socket are dropped, as in the reference.
+        guard let index = self.sockets.firstIndex(where: { $0.namespace == packet.namespace }) else { return }
+        let wasActive = self.sockets[index].isActive
+        self.apply(self.sockets[index].received(packet), namespace: packet.namespace, now: now, into: &actions)
+        if wasActive && !self.sockets[index].isActive {
+            // `_destroy`: a server DISCONNECT or CONNECT_ERROR; the engine closes with the last socket.
+            self.closeIfNoSocketIsActive(now: now, into: &actions)
+        }
+    }
+
+    // MARK: - Closing
+
+    /// `onclose`: every socket hears `disconnect`, then the loop reconnects unless told not to.
+    private mutating func closed(
+        reason: DisconnectReason, description: String?, unsent: [OutgoingMessage], now: Int64,
+        into actions: inout [ManagerAction]
+    ) {
+        self.decoder.reset()
+        self.backoff.reset()
+        self.state = .closed
+        let returned = Self.packets(in: unsent)
+        actions.append(.manager(.close(reason, description: description)))
+        for index in self.sockets.indices {
+            let namespace = self.sockets[index].namespace
+            let mine = returned.filter { $0.namespace == namespace }
+            self.apply(
+                self.sockets[index].managerClosed(reason, description: description, unsent: mine),
+                namespace: namespace, now: now, into: &actions
+            )
+        }
+        self.scheduleReconnect(into: &actions)
+    }
+
+    /// Closes the open engine ourselves (parse error, expired ping, forced close).
+    mutating func closeEngine(reason: DisconnectReason, description: String?, now: Int64, into actions: inout [ManagerAction]) {
+        let unsent = self.abortEngine(now: now, into: &actions)
+        self.closed(reason: reason, description: description, unsent: unsent, now: now, into: &actions)
+    }
+
+    /// Closes the engine and keeps only its transport and timer actions; returns what it never sent.
+    @discardableResult
+    mutating func abortEngine(now: Int64, into actions: inout [ManagerAction]) -> [OutgoingMessage] {
+        guard var engine = self.engine else { return [] }
+        self.engine = nil
+        let generation = self.engineGeneration
+        var unsent: [OutgoingMessage] = []
+        for action in engine.close(now: now) {
+            switch action {
+            case .event(.close(_, _, let messages, _)):
+                unsent = messages
+            case .event:
+                break
+            case .get, .post, .openWebSocket, .sendWebSocket, .closeTransport, .scheduleTimer, .cancelTimer:
+                self.process([action], generation: generation, now: now, into: &actions)
+            }
+        }
+        return unsent
+    }
+
+    /// `_close()`: closes without reconnecting.
+    mutating func forceClose(now: Int64, into actions: inout [ManagerAction]) {
+        self.skipReconnect = true
+        switch self.state {
+        case .closed:
+            break
+        case .waitingToReconnect:
+            actions.append(.cancelTimer(.reconnect(generation: self.reconnectGeneration)))
+            self.state = .closed
+        case .opening:
+            actions.append(.cancelTimer(.connectTimeout(generation: self.engineGeneration)))
+            self.abortEngine(now: now, into: &actions)
+            self.state = .closed
+            self.backoff.reset()
+        case .open:
+            self.closeEngine(reason: .forcedClose, description: nil, now: now, into: &actions)
+        }
+    }
+
+    /// `_destroy`: when no socket is active any more, the connection has no reason to live.
+    mutating func closeIfNoSocketIsActive(now: Int64, into actions: inout [ManagerAction]) {
+        guard !self.sockets.contains(where: \.isActive) else { return }
+        self.forceClose(now: now, into: &actions)
+    }
+
+    // MARK: - Sockets' actions
+
+    /// Carries out a socket's actions: packets to the engine (consecutive ones in one write, so
+    /// polling batches them), timers and events to the driver.
+    mutating func apply(_ socketActions: [NamespaceStateMachine.Action], namespace: String, now: Int64, into actions: inout [ManagerAction]) {
+        var outgoing: [OutgoingMessage] = []
+        for action in socketActions {
+            switch action {
+            case .send(let packet, let compress):
+                for data in packet.encoded() {
+                    outgoing.append(OutgoingMessage(data: data, compress: compress, tag: 0))
+                }
+                continue
+            case .scheduleAckTimer(let ackId, let delay):
+                self.write(&outgoing, now: now, into: &actions)
+                actions.append(.scheduleTimer(.ack(namespace: namespace, ackId: ackId), afterMilliseconds: delay))
+            case .cancelAckTimer(let ackId):
+                self.write(&outgoing, now: now, into: &actions)
+                actions.append(.cancelTimer(.ack(namespace: namespace, ackId: ackId)))
+            case .event(let event):
+                self.write(&outgoing, now: now, into: &actions)
+                actions.append(.socket(namespace: namespace, event))
+            }
+        }
+        self.write(&outgoing, now: now, into: &actions)
+    }
+
+    private mutating func write(_ outgoing: inout [OutgoingMessage], now: Int64, into actions: inout [ManagerAction]) {
+        guard !outgoing.isEmpty else { return }
+        let messages = outgoing
+        outgoing.removeAll()
+        let generation = self.engineGeneration
+        guard var engine = self.engine else { return }
+        self.engine = nil
+        let engineActions = engine.send(messages, now: now)
+        self.engine = engine
+        self.process(engineActions, generation: generation, now: now, into: &actions)
+    }
+
+    /// Our own packets back from the engine's write buffer.
+    private static func packets(in messages: [OutgoingMessage]) -> [SocketPacket] {
+        var decoder = SocketPacketDecoder(maxAttachments: .max)
+        return messages.compactMap { try? decoder.decode($0.data) }
+    }
+
+    func index(of namespace: String) throws(EmitError) -> Int {
+        guard let index = self.sockets.firstIndex(where: { $0.namespace == namespace }) else {
+            throw .unknownNamespace(namespace)
+        }
+        return index
+    }
+}
+
+extension DisconnectReason {
+    init(_ reason: EngineCloseReason) {
+        switch reason {
+        case .forcedClose: self = .forcedClose
+        case .transportClose: self = .transportClose
+        case .transportError: self = .transportError
+        case .pingTimeout: self = .pingTimeout
+        }
+    }
+}

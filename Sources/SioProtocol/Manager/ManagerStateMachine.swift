@@ -1,0 +1,281 @@
+import SioJSON
+
+/// A Manager: one Engine.IO connection at a time, the namespaces multiplexed on it, and the
+/// reconnection loop (socket.io-client `manager.ts`, inventory §4).
+///
+/// Pure: the driver feeds transport results, timer firings and user calls with the current
+/// monotonic time, and carries out the returned ``ManagerAction``s in order.
+///
+/// Decisions on the reference's quirks (inventory §6):
+/// - item 1, fixed: `connect` while waiting to reconnect cancels the backoff timer and makes the
+///   attempt now; state is one enum, so no `_reconnecting` flag can be left behind.
+/// - item 2, fixed: `open` while opening or open changes nothing; the caller reads ``state``
+///   and waits for ``ManagerEvent/open``/``ManagerEvent/error(_:)`` — an answer always comes.
+/// - item 12, fixed: see ``Backoff`` and ``ManagerConfiguration``.
+/// - item 13, kept: after `reconnect_failed` the sockets stay active; `connect` restarts.
+/// - item 14, kept: a Socket.IO parse error closes the connection (`parse error`) and reconnects;
+///   `maxAttachments` is configurable.
+/// - item 29, made visible: packets the engine never transmitted return to their socket's send
+///   buffer when it closes, and go out after the reconnection.
+public struct ManagerStateMachine: Sendable {
+    /// Where the Manager stands (`_readyState` plus the reconnection loop).
+    public enum State: Sendable, Hashable {
+        /// No engine. → ``opening(reconnect:)`` on `open`/`connect`.
+        case closed
+        /// An engine is handshaking; `reconnect` when it is a reconnection attempt.
+        /// → ``open``, ``closed`` (failed, no retry), ``waitingToReconnect``.
+        case opening(reconnect: Bool)
+        /// The engine is open. → ``closed`` then maybe ``waitingToReconnect`` when it closes.
+        case open
+        /// Waiting for the backoff timer. → ``opening(reconnect:)`` when it fires or on `connect`.
+        case waitingToReconnect
+    }
+
+    /// The options.
+    public private(set) var configuration: ManagerConfiguration
+    /// The state.
+    public internal(set) var state: State = .closed
+
+    var engine: EngineStateMachine?
+    var engineGeneration: UInt64 = 0
+    var reconnectGeneration: UInt64 = 0
+    var skipReconnect = false
+    var backoff: Backoff
+    var random: any RandomNumberGenerator & Sendable
+    var decoder: SocketPacketDecoder
+    var sockets: [NamespaceStateMachine] = []
+    /// `priorWebsocketSuccess`: kept per Manager (the reference keeps it per process).
+    var priorWebSocketSuccess = false
+
+    /// A Manager with `configuration`; `random` supplies the backoff jitter.
+    public init(configuration: ManagerConfiguration = ManagerConfiguration(), random: some RandomNumberGenerator & Sendable) {
+        self.configuration = configuration
+        self.backoff = Backoff(
+            min: configuration.reconnectionDelay,
+            max: configuration.reconnectionDelayMax,
+            jitter: configuration.randomizationFactor
+        )
+        self.random = random
+        self.decoder = SocketPacketDecoder(maxAttachments: configuration.maxAttachments)
+    }
+
+    // MARK: - Queries
+
+    /// The socket on `namespace`.
+    public func socket(_ namespace: String) -> NamespaceStateMachine? {
+        self.sockets.first { $0.namespace == namespace }
+    }
+
+    /// The namespaces, in the order they were added.
+    public var namespaces: [String] { self.sockets.map(\.namespace) }
+
+    /// The engine's session id while one is open.
+    public var engineId: String? { self.engine?.sid }
+
+    /// The transport in use.
+    public var transport: TransportKind? { self.engine?.transport }
+
+    /// Reconnection attempts since the last success.
+    public var reconnectionAttempts: Int { self.backoff.attempts }
+
+    // MARK: - Sockets
+
+    /// Adds the socket for `namespace` (`manager.socket(nsp, opts)`). The namespace must start
+    /// with `/` (§6 item 27: the reference sends `0admin,` and breaks the server's parse).
+    public mutating func addSocket(
+        _ namespace: String, options: SocketOptions = SocketOptions(), recovery: (pid: String, offset: String?)? = nil
+    ) throws(ManagerError) {
+        guard namespace.hasPrefix("/") else { throw .invalidNamespace(namespace) }
+        guard self.socket(namespace) == nil else { throw .namespaceInUse(namespace) }
+        self.sockets.append(NamespaceStateMachine(namespace: namespace, options: options, recovery: recovery))
+    }
+
+    /// Disconnects and removes the socket on `namespace`; its waiting emits fail with
+    /// ``AckError/closed``.
+    public mutating func removeSocket(_ namespace: String, now: Int64) -> [ManagerAction] {
+        guard let index = self.sockets.firstIndex(where: { $0.namespace == namespace }) else { return [] }
+        var actions: [ManagerAction] = []
+        let socketActions = self.sockets[index].close()
+        self.apply(socketActions, namespace: namespace, now: now, into: &actions)
+        self.sockets.removeAll { $0.namespace == namespace }
+        self.closeIfNoSocketIsActive(now: now, into: &actions)
+        return actions
+    }
+
+    // MARK: - User calls
+
+    /// `manager.open()`: starts a connection unless one is opening or open.
+    public mutating func open(now: Int64) -> [ManagerAction] {
+        var actions: [ManagerAction] = []
+        switch self.state {
+        case .opening, .open:
+            return []
+        case .closed:
+            self.skipReconnect = false
+            self.startEngine(reconnect: false, now: now, into: &actions)
+        case .waitingToReconnect:
+            self.skipReconnect = false
+            self.attemptReconnectNow(now: now, into: &actions)
+        }
+        return actions
+    }
+
+    /// `socket.connect()` for `namespace`.
+    public mutating func connect(_ namespace: String, now: Int64) throws(EmitError) -> [ManagerAction] {
+        let index = try self.index(of: namespace)
+        var actions: [ManagerAction] = []
+        let socketActions = self.sockets[index].connect(managerOpen: self.state == .open)
+        self.apply(socketActions, namespace: namespace, now: now, into: &actions)
+        actions += self.open(now: now)
+        return actions
+    }
+
+    /// `socket.disconnect()` for `namespace`; the engine closes when no socket is active.
+    public mutating func disconnect(_ namespace: String, now: Int64) throws(EmitError) -> [ManagerAction] {
+        let index = try self.index(of: namespace)
+        var actions: [ManagerAction] = []
+        let socketActions = self.sockets[index].disconnect()
+        self.apply(socketActions, namespace: namespace, now: now, into: &actions)
+        self.closeIfNoSocketIsActive(now: now, into: &actions)
+        return actions
+    }
+
+    /// `manager.close()`: closes the engine, no reconnection. Sockets stay active and reconnect
+    /// on the next ``open(now:)``.
+    public mutating func close(now: Int64) -> [ManagerAction] {
+        var actions: [ManagerAction] = []
+        self.forceClose(now: now, into: &actions)
+        return actions
+    }
+
+    /// Closes the engine alone, as the reference's `socket.io.engine.close()`: sockets hear
+    /// `forced close` and the Manager reconnects (with connection state recovery, the session
+    /// is restored).
+    public mutating func dropConnection(now: Int64) -> [ManagerAction] {
+        guard self.state == .open else { return [] }
+        var actions: [ManagerAction] = []
+        self.closeEngine(reason: .forcedClose, description: nil, now: now, into: &actions)
+        return actions
+    }
+
+    /// `socket.emit(name, ...arguments)` on `namespace`.
+    public mutating func emit(
+        _ namespace: String, _ name: EventName, _ arguments: EventArguments, options: EmitOptions = EmitOptions(), now: Int64
+    ) throws(EmitError) -> (EmitStatus, [ManagerAction]) {
+        let index = try self.index(of: namespace)
+        let expired = self.engine?.hasPingExpired(now: now) ?? false
+        let writable = self.state == .open && (self.engine?.isWritable ?? false)
+        let (status, socketActions) = try self.sockets[index].emit(
+            name, arguments, options: options, writable: writable, pingExpired: expired
+        )
+        var actions: [ManagerAction] = []
+        self.apply(socketActions, namespace: namespace, now: now, into: &actions)
+        if expired && self.state == .open {
+            // §1.7 throttled-timer guard: the deadline passed while no timer fired (a suspended
+            // process); the emit stays buffered and the connection is declared dead.
+            self.closeEngine(reason: .pingTimeout, description: nil, now: now, into: &actions)
+        }
+        return (status, actions)
+    }
+
+    /// Answers the server event that carried `ackId`.
+    public mutating func sendAck(_ namespace: String, ackId: UInt64, _ arguments: EventArguments, now: Int64) throws(EmitError) -> [ManagerAction] {
+        let index = try self.index(of: namespace)
+        let socketActions = try self.sockets[index].sendAck(id: ackId, arguments)
+        var actions: [ManagerAction] = []
+        self.apply(socketActions, namespace: namespace, now: now, into: &actions)
+        return actions
+    }
+
+    /// Changes the auth payload of `namespace`'s next CONNECT.
+    public mutating func setAuth(_ namespace: String, _ auth: SocketOptions.Auth) throws(EmitError) {
+        let index = try self.index(of: namespace)
+        self.sockets[index].setAuth(auth)
+    }
+
+    /// Answers ``SocketEvent/authRequested``.
+    public mutating func provideAuth(_ namespace: String, _ auth: JSON?, now: Int64) throws(EmitError) -> [ManagerAction] {
+        let index = try self.index(of: namespace)
+        var actions: [ManagerAction] = []
+        self.apply(self.sockets[index].provideAuth(auth), namespace: namespace, now: now, into: &actions)
+        return actions
+    }
+
+    // MARK: - Transport results
+
+    /// A polling GET answered 200 with `body`.
+    public mutating func pollCompleted(_ id: ConnectionID, body: String, now: Int64) -> [ManagerAction] {
+        self.withEngine(id, now: now) { $0.pollCompleted(id.transport, body: body, now: now) }
+    }
+
+    /// A polling GET failed.
+    public mutating func pollFailed(_ id: ConnectionID, _ error: TransportError, now: Int64) -> [ManagerAction] {
+        self.withEngine(id, now: now) { $0.pollFailed(id.transport, error, now: now) }
+    }
+
+    /// A polling POST answered 200.
+    public mutating func postCompleted(_ id: ConnectionID, now: Int64) -> [ManagerAction] {
+        self.withEngine(id, now: now) { $0.postCompleted(id.transport, now: now) }
+    }
+
+    /// A polling POST failed.
+    public mutating func postFailed(_ id: ConnectionID, _ error: TransportError, now: Int64) -> [ManagerAction] {
+        self.withEngine(id, now: now) { $0.postFailed(id.transport, error, now: now) }
+    }
+
+    /// A WebSocket opened.
+    public mutating func webSocketOpened(_ id: ConnectionID, now: Int64) -> [ManagerAction] {
+        self.withEngine(id, now: now) { $0.webSocketOpened(id.transport, now: now) }
+    }
+
+    /// A WebSocket message arrived.
+    public mutating func webSocketReceived(_ id: ConnectionID, _ message: WebSocketMessage, now: Int64) -> [ManagerAction] {
+        self.withEngine(id, now: now) { $0.webSocketReceived(id.transport, message, now: now) }
+    }
+
+    /// A WebSocket closed.
+    public mutating func webSocketClosed(_ id: ConnectionID, description: String?, now: Int64) -> [ManagerAction] {
+        self.withEngine(id, now: now) { $0.webSocketClosed(id.transport, description: description, now: now) }
+    }
+
+    /// A WebSocket failed.
+    public mutating func webSocketFailed(_ id: ConnectionID, _ error: TransportError, now: Int64) -> [ManagerAction] {
+        self.withEngine(id, now: now) { $0.webSocketFailed(id.transport, error, now: now) }
+    }
+
+    /// A timer fired.
+    public mutating func timerFired(_ timer: ManagerTimer, now: Int64) -> [ManagerAction] {
+        var actions: [ManagerAction] = []
+        switch timer {
+        case .engine(let generation, let engineTimer):
+            guard generation == self.engineGeneration, self.engine != nil else { return [] }
+            return self.withEngine(generation, now: now) { $0.timerFired(engineTimer, now: now) }
+        case .connectTimeout(let generation):
+            guard generation == self.engineGeneration, case .opening(let reconnect) = self.state else { return [] }
+            self.abortEngine(now: now, into: &actions)
+            self.openFailed(TransportError(message: "timeout"), reconnect: reconnect, now: now, into: &actions)
+        case .reconnect(let generation):
+            guard generation == self.reconnectGeneration, self.state == .waitingToReconnect, !self.skipReconnect else { return [] }
+            self.attemptReconnectNow(now: now, into: &actions)
+        case .ack(let namespace, let ackId):
+            guard let index = self.sockets.firstIndex(where: { $0.namespace == namespace }) else { return [] }
+            self.apply(self.sockets[index].ackTimerFired(ackId: ackId), namespace: namespace, now: now, into: &actions)
+        }
+        return actions
+    }
+}
+
+/// Why a Manager refused a socket.
+public enum ManagerError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The namespace does not start with `/`.
+    case invalidNamespace(String)
+    /// A socket for the namespace exists on this Manager.
+    case namespaceInUse(String)
+
+    public var description: String {
+        switch self {
+        case .invalidNamespace(let namespace): "namespace \"\(namespace)\" must start with \"/\""
+        case .namespaceInUse(let namespace): "namespace \(namespace) already has a socket on this manager"
+        }
+    }
+}
