@@ -15,6 +15,7 @@
 /// - item 30: POSTs are capped by `maxPacketsPerPayload` as well as `maxPayload`; received
 ///   payloads are unbounded.
 /// - item 31: POST response bodies (`ok` / `OK`) are never inspected (`postCompleted` has none).
+///   Compressed responses are the driver's: decode them or do not send `Accept-Encoding`.
 public struct EngineStateMachine: Sendable {
     let configuration: EngineConfiguration
     var state: State

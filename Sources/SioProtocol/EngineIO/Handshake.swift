@@ -4,7 +4,7 @@ import Foundation
 /// socketio-client-behaviour §1.3).
 ///
 /// Read as a JSON object, so key order does not matter (python-engineio orders them
-/// differently from Node) and a missing `maxPayload` means "no limit when batching".
+/// differently from Node; §6 item 23) and a missing `maxPayload` means "no limit when batching".
 public struct Handshake: Sendable, Hashable {
     /// The session id, sent as `sid` on every later request and on the upgrade probe.
     public var sid: String

@@ -4,7 +4,8 @@ import SioJSON
 extension ManagerStateMachine {
     // MARK: - Opening
 
-    /// `open()`: a new engine per attempt, with the `timeout` timer.
+    /// `open()`: a new engine per attempt, with the `timeout` timer (§6 item 12, kept:
+    /// `timeout: 0` fails the attempt at once; nil is the reference's `false`).
     mutating func startEngine(reconnect: Bool, now: Int64, into actions: inout [ManagerAction]) {
         self.engineGeneration += 1
         let generation = self.engineGeneration
@@ -21,7 +22,8 @@ extension ManagerStateMachine {
         self.process(engineActions, generation: generation, now: now, into: &actions)
     }
 
-    /// The backoff timer fired, or the user asked to connect while waiting for it.
+    /// The backoff timer fired, or the user asked to connect while waiting for it (§6 item 1,
+    /// fixed: the timer is cancelled and its generation bumped, so a late firing is ignored).
     mutating func attemptReconnectNow(now: Int64, into actions: inout [ManagerAction]) {
         actions.append(.cancelTimer(.reconnect(generation: self.reconnectGeneration)))
         self.reconnectGeneration += 1
@@ -30,6 +32,8 @@ extension ManagerStateMachine {
     }
 
     /// `reconnect()`: schedules the next attempt, or gives up after `reconnectionAttempts`.
+    /// §6 item 13, kept: `reconnect_failed` leaves the sockets active and nothing retries until
+    /// `open`/`connect`. §6 item 12, fixed: `reconnectionAttempts: 0` means no attempt.
     mutating func scheduleReconnect(into actions: inout [ManagerAction]) {
         guard self.configuration.reconnection, !self.skipReconnect else { return }
         switch self.state {
@@ -171,6 +175,9 @@ extension ManagerStateMachine {
     }
 
     /// A Socket.IO message: decode, then hand the packet to its namespace.
+    ///
+    /// §6 item 14, kept: any decoder error closes the whole connection with `parse error` and
+    /// the Manager reconnects, as the reference does; only `maxAttachments` is configurable.
     private mutating func received(_ data: EngineData, now: Int64, into actions: inout [ManagerAction]) {
         let packet: SocketPacket?
         do {
@@ -196,6 +203,7 @@ extension ManagerStateMachine {
     // MARK: - Closing
 
     /// `onclose`: every socket hears `disconnect`, then the loop reconnects unless told not to.
+    /// §6 item 29: `unsent` (never transmitted) goes back to the sockets' send buffers.
     private mutating func closed(
         reason: DisconnectReason, description: String?, unsent: [OutgoingMessage], now: Int64,
         into actions: inout [ManagerAction]

@@ -6,7 +6,7 @@ import SioJSON
 /// Pure: the driver feeds transport results, timer firings and user calls with the current
 /// monotonic time, and carries out the returned ``ManagerAction``s in order.
 ///
-/// Decisions on the reference's quirks (inventory §6):
+/// Decisions on the reference's quirks (inventory §6; every item is in `docs/quirks.md`):
 /// - item 1, fixed: `connect` while waiting to reconnect cancels the backoff timer and makes the
 ///   attempt now; state is one enum, so no `_reconnecting` flag can be left behind.
 /// - item 2, fixed: `open` while opening or open changes nothing; the caller reads ``state``
@@ -15,8 +15,20 @@ import SioJSON
 /// - item 13, kept: after `reconnect_failed` the sockets stay active; `connect` restarts.
 /// - item 14, kept: a Socket.IO parse error closes the connection (`parse error`) and reconnects;
 ///   `maxAttachments` is configurable.
+/// - item 21, changed: one socket per namespace — ``addSocket(_:options:recovery:)`` refuses a
+///   second with ``ManagerError/namespaceInUse(_:)`` instead of returning the old one with its
+///   old auth; ``setAuth(_:_:)`` changes the auth. Caching Managers per URL (`io()`) is the
+///   client layer's business.
+/// - item 25, N/A: the machine never calls user code; events are actions returned after the
+///   state is updated, so a throwing listener cannot corrupt it. The driver dispatches them.
+/// - item 28, N/A: there is no listener registry; the Manager drives its sockets by direct
+///   calls, which no bulk `off()` can remove.
 /// - item 29, made visible: packets the engine never transmitted return to their socket's send
-///   buffer when it closes, and go out after the reconnection.
+///   buffer when it closes, and go out after the reconnection. Packets of a polling POST whose
+///   answer never came (`inFlight`) may have arrived, so they are not resent; their acks fail
+///   with ``AckError/disconnected``.
+/// - item 32: leaving sends DISCONNECT for the namespace (``disconnect(_:now:)``,
+///   ``removeSocket(_:now:)``), and the engine closes after the last active socket leaves.
 public struct ManagerStateMachine: Sendable {
     /// Where the Manager stands (`_readyState` plus the reconnection loop).
     public enum State: Sendable, Hashable {
@@ -75,13 +87,20 @@ public struct ManagerStateMachine: Sendable {
     /// The transport in use.
     public var transport: TransportKind? { self.engine?.transport }
 
+    /// `pingInterval + pingTimeout` of the open engine: how long the server may stay silent.
+    public var heartbeatInterval: Int64? {
+        self.engine?.handshake.map { Int64($0.pingInterval) + Int64($0.pingTimeout) }
+    }
+
     /// Reconnection attempts since the last success.
     public var reconnectionAttempts: Int { self.backoff.attempts }
 
     // MARK: - Sockets
 
     /// Adds the socket for `namespace` (`manager.socket(nsp, opts)`). The namespace must start
-    /// with `/` (§6 item 27: the reference sends `0admin,` and breaks the server's parse).
+    /// with `/` (§6 item 27, fixed: the reference sends `0admin,` and breaks the server's parse).
+    /// §6 item 21, changed: a namespace that has a socket is refused (the reference returns the
+    /// existing socket and silently ignores the new options); change its auth with ``setAuth(_:_:)``.
     public mutating func addSocket(
         _ namespace: String, options: SocketOptions = SocketOptions(), recovery: (pid: String, offset: String?)? = nil
     ) throws(ManagerError) {
@@ -105,6 +124,10 @@ public struct ManagerStateMachine: Sendable {
     // MARK: - User calls
 
     /// `manager.open()`: starts a connection unless one is opening or open.
+    ///
+    /// §6 item 2, fixed: there is no callback to lose. While opening or open this returns
+    /// nothing, and ``ManagerEvent/open`` or ``ManagerEvent/error(_:)`` (or ``state``) answers.
+    /// §6 item 1, fixed: while waiting to reconnect it cancels the backoff timer and attempts now.
     public mutating func open(now: Int64) -> [ManagerAction] {
         var actions: [ManagerAction] = []
         switch self.state {
@@ -131,6 +154,8 @@ public struct ManagerStateMachine: Sendable {
     }
 
     /// `socket.disconnect()` for `namespace`; the engine closes when no socket is active.
+    /// §6 item 32: the namespace's DISCONNECT is handed to the engine before it closes (while
+    /// the CONNECT reply is pending it waits for the reply, item 4).
     public mutating func disconnect(_ namespace: String, now: Int64) throws(EmitError) -> [ManagerAction] {
         let index = try self.index(of: namespace)
         var actions: [ManagerAction] = []
@@ -159,6 +184,9 @@ public struct ManagerStateMachine: Sendable {
     }
 
     /// `socket.emit(name, ...arguments)` on `namespace`.
+    ///
+    /// §6 item 16, kept (engine.io-client 6.6.1): past the heartbeat deadline the emit is
+    /// buffered and the connection closes with `ping timeout`.
     public mutating func emit(
         _ namespace: String, _ name: EventName, _ arguments: EventArguments, options: EmitOptions = EmitOptions(), now: Int64
     ) throws(EmitError) -> (EmitStatus, [ManagerAction]) {

@@ -13,18 +13,31 @@ import SioJSON
 /// - item 4, fixed: `disconnect()` while the CONNECT reply is pending sends DISCONNECT as soon as
 ///   the reply arrives (sending it earlier would make the server close the whole connection).
 /// - item 5, kept: every active socket gets `disconnect` when the engine closes, connected or not.
+/// - item 6, N/A: there are no listeners here; each event is returned once, by the transition
+///   that caused it. Registering handlers once is the client layer's concern.
 /// - item 7: the send buffer is bounded (``SocketOptions/sendBufferLimit``); an emit past it is
 ///   refused with an error, never dropped silently. It survives `disconnect()`, as in the
 ///   reference (emits made after a manual disconnect go out on the next connect).
 /// - item 9, fixed: every pending ack is answered: with the server's arguments, or with
 ///   ``AckError/timedOut`` / ``AckError/disconnected``. Acks of packets still in the send buffer
 ///   survive a disconnect (4.7.5 rule).
+/// - item 10, kept: an ack timer starts at emit time, also for a buffered packet; a buffered
+///   packet whose ack times out leaves the send buffer and is never sent.
+/// - item 11, kept: ack ids count from 0 per socket and are never reset; each retry takes a new
+///   id, so a late ack for an earlier try finds nothing and is ignored.
 /// - item 17, fixed: a volatile emit is dropped whenever it cannot be written now (not
 ///   connected, or the transport busy), and a dropped emit registers no ack.
 /// - items 18/19, fixed: flags are per emit; the retry queue treats any ack as success and
 ///   never reads the server's first argument as an error.
 /// - item 20, kept: the recovery offset is the last string argument of the last event, and it
 ///   stays in the arguments delivered.
+/// - item 21: ``setAuth(_:)`` changes the auth payload of the next CONNECT.
+/// - item 22, kept: events received before the CONNECT reply wait in a bounded receive buffer
+///   and are delivered before `connect`.
+/// - item 24, kept: nothing but CONNECT leaves for the namespace before its reply (emits are
+///   buffered, ``sendAck(id:_:)`` needs a connection) and no second CONNECT is sent (item 3).
+/// - item 29: packets the engine never transmitted come back through
+///   ``managerClosed(_:description:unsent:)``.
 public struct NamespaceStateMachine: Sendable {
     /// Where the socket stands.
     public enum State: Sendable, Hashable {
@@ -140,7 +153,7 @@ public struct NamespaceStateMachine: Sendable {
     /// Emits in the retry queue.
     public var queuedCount: Int { self.retryQueue.count }
 
-    /// Changes the auth payload used by the next CONNECT (`socket.auth = …`).
+    /// Changes the auth payload used by the next CONNECT (`socket.auth = …`; §6 item 21).
     public mutating func setAuth(_ auth: SocketOptions.Auth) {
         self.options.auth = auth
     }
@@ -149,6 +162,8 @@ public struct NamespaceStateMachine: Sendable {
 
     /// `socket.connect()`. `managerOpen` says whether the engine is open now; when it is not,
     /// the Manager opens it and calls ``managerOpened()``.
+    /// §6 item 3, fixed: a no-op while a CONNECT is pending (``State/connecting``) or about to be
+    /// sent (``State/awaitingAuth``); the reference guards on `connected` only.
     public mutating func connect(managerOpen: Bool) -> [Action] {
         switch self.state {
         case .connected, .connecting, .awaitingAuth:
@@ -160,6 +175,8 @@ public struct NamespaceStateMachine: Sendable {
     }
 
     /// `socket.disconnect()`.
+    /// §6 item 4, fixed: while the CONNECT reply is pending nothing is sent now (the server
+    /// would close the whole connection); the DISCONNECT follows the reply (`receivedConnect`).
     public mutating func disconnect() -> [Action] {
         switch self.state {
         case .inactive:
@@ -189,6 +206,10 @@ public struct NamespaceStateMachine: Sendable {
     /// `socket.emit(name, ...arguments)`. `writable` says whether the engine can write now
     /// (for volatile emits); `pingExpired` whether the heartbeat deadline has passed (the
     /// emit is then buffered, §1.7). Throws without changing anything when refused.
+    ///
+    /// §6 item 17, fixed: a volatile emit that cannot be written now is dropped, ack and all.
+    /// §6 item 18, fixed: `options` belong to this emit; nothing carries over to the next.
+    /// §6 item 7: past ``SocketOptions/sendBufferLimit`` the emit is refused, not dropped.
     public mutating func emit(
         _ name: EventName, _ arguments: EventArguments, options: EmitOptions, writable: Bool, pingExpired: Bool
     ) throws(EmitError) -> (EmitStatus, [Action]) {
@@ -236,7 +257,7 @@ public struct NamespaceStateMachine: Sendable {
         return [.send(.ack(arguments, namespace: self.namespace, id: id), compress: true)]
     }
 
-    /// The ack timer of `ackId` fired.
+    /// The ack timer of `ackId` fired (§6 item 10, kept: a still-buffered packet is removed).
     public mutating func ackTimerFired(ackId: UInt64) -> [Action] {
         guard var pending = self.pendingAcks.removeValue(forKey: ackId) else { return [] }
         pending.hasTimer = false
@@ -437,6 +458,7 @@ public struct NamespaceStateMachine: Sendable {
         return actions
     }
 
+    /// `emitEvent`; §6 item 20, kept: the offset stays in the arguments delivered.
     private mutating func deliver(_ event: IncomingEvent, into actions: inout [Action]) {
         if self.pid != nil, let offset = event.arguments.lastStringArgument {
             self.offset = offset
@@ -454,6 +476,8 @@ public struct NamespaceStateMachine: Sendable {
 
     // MARK: - Acks
 
+    /// `_registerAckCallback`: §6 items 10 and 11, kept — ids from 0, never reused; the timer
+    /// starts now, whether the packet is sent or buffered.
     private mutating func registerAck(_ owner: PendingAck.Owner, timeout: Int64?, into actions: inout [Action]) -> UInt64 {
         let id = self.nextAckId
         self.nextAckId += 1
@@ -474,7 +498,8 @@ public struct NamespaceStateMachine: Sendable {
     }
 
     /// `_clearAcks`: acks of packets already sent fail with ``AckError/disconnected``; acks of
-    /// packets still in the send buffer wait for the next connection.
+    /// packets still in the send buffer wait for the next connection. §6 item 9, fixed: acks
+    /// without a timeout are answered too (the reference drops them silently).
     private mutating func clearAcks(into actions: inout [Action]) {
         let buffered = Set(self.sendBuffer.compactMap(\.packet.id))
         for id in self.pendingAcks.keys.sorted() where !buffered.contains(id) {
@@ -499,6 +524,8 @@ public struct NamespaceStateMachine: Sendable {
         actions.append(.send(packet, compress: head.compress))
     }
 
+    /// The head's ack came back, timed out or was cleared. §6 item 19, fixed: any ack is a
+    /// success (its arguments are the result); only ``AckError`` counts as a failed try.
     private mutating func queueItemAnswered(seq: UInt64, _ result: Result<EventArguments, AckError>, into actions: inout [Action]) {
         guard var head = self.retryQueue.first, head.seq == seq else { return }
         switch result {

@@ -21,7 +21,8 @@ import SioJSON
 /// Event arguments are kept as the original JSON text: no value tree is built on this path,
 /// except for binary packets, whose placeholders are checked when the last attachment arrives.
 public struct SocketPacketDecoder: Sendable {
-    /// The most attachments one packet may announce (reference default 10).
+    /// The most attachments one packet may announce (reference default 10; §6 item 14: more
+    /// is a parse error, which closes the whole connection, so the Manager makes it configurable).
     public var maxAttachments: Int
 
     /// A binary packet waiting for its attachments.
