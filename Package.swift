@@ -11,11 +11,36 @@ let package = Package(
         .executable(name: "siod", targets: ["siod"]),
         .library(name: "SioProtocol", targets: ["SioProtocol"]),
         .library(name: "SioJSON", targets: ["SioJSON"]),
+        .library(name: "SioClient", targets: ["SioClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // The JSON value type shared by the protocol codecs and (later) the RPC layer.
         .target(name: "SioJSON"),
         .target(name: "SioProtocol", dependencies: ["SioJSON"]),
+        // The live client: transports over SwiftNIO and a Manager/Socket API driving SioProtocol.
+        .target(
+            name: "SioClient",
+            dependencies: [
+                "SioProtocol",
+                "SioJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "WSCompression", package: "swift-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .executableTarget(name: "siod", dependencies: ["SioProtocol"]),
         .executableTarget(
             name: "sioproto-bench",
@@ -24,5 +49,10 @@ let package = Package(
         ),
         .testTarget(name: "SioJSONTests", dependencies: ["SioJSON"]),
         .testTarget(name: "SioProtocolTests", dependencies: ["SioProtocol", "SioJSON"]),
+        .testTarget(
+            name: "SioClientTests",
+            dependencies: ["SioClient", "SioProtocol", "SioJSON"],
+            resources: [.copy("Fixtures")]
+        ),
     ]
 )

@@ -1,0 +1,166 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import SioJSON
+import SioProtocol
+
+/// A Socket.IO connection to one server: one Engine.IO session at a time, shared by the
+/// sockets of every namespace, reconnected with backoff (socket.io-client `Manager`).
+///
+/// The Manager does its work inside ``run()``, which the owner runs in a structured task
+/// (a task group, or a `ServiceGroup`); one event pump there drives the protocol state machine,
+/// and transports run as its child tasks. Nothing an application does with the events it
+/// receives can stall a heartbeat.
+///
+/// ```swift
+/// let manager = try Manager(url: "http://127.0.0.1:3000")
+/// let socket = try manager.socket("/", auth: ["token": "abc"])
+/// try await withThrowingDiscardingTaskGroup { group in
+///     group.addTask { try await manager.run() }
+///     socket.connect()
+///     for await event in socket.events { … }
+/// }
+/// ```
+public final class Manager: Sendable {
+    /// The server's base URL (`http`, `https`, `ws` or `wss`).
+    public let url: URL
+    /// The options.
+    public let options: ManagerOptions
+
+    let inputs: AsyncStream<ManagerInput>
+    let input: AsyncStream<ManagerInput>.Continuation
+    let state: NIOLockedValueBox<SharedState>
+    let eventLoopGroup: any EventLoopGroup
+    let logger: Logger
+    let engineURL: EngineURL
+
+    struct SharedState: Sendable {
+        var sockets: [String: Socket] = [:]
+        var transport: TransportKind?
+        var engineId: String?
+        var managerEvents: AsyncStream<ManagerEvent>.Continuation?
+        var running = false
+    }
+
+    /// A Manager for the server at `url`.
+    public init(
+        url: String,
+        options: ManagerOptions = ManagerOptions(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "sio.client")
+    ) throws(ClientError) {
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
+              ["http", "https", "ws", "wss"].contains(scheme), let host = parsed.host, !host.isEmpty
+        else { throw .invalidURL(url) }
+        self.url = parsed
+        self.options = options
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+        var query: [(name: String, value: String)] = []
+        if let items = URLComponents(url: parsed, resolvingAgainstBaseURL: false)?.queryItems {
+            query += items.map { (name: $0.name, value: $0.value ?? "") }
+        }
+        query += options.query.map { (name: $0.0, value: $0.1) }
+        self.engineURL = EngineURL(
+            secure: scheme == "https" || scheme == "wss",
+            host: host,
+            port: parsed.port,
+            path: options.path,
+            addTrailingSlash: options.addTrailingSlash,
+            query: query,
+            timestampRequests: options.timestampRequests
+        )
+        (self.inputs, self.input) = AsyncStream.makeStream(of: ManagerInput.self)
+        self.state = NIOLockedValueBox(SharedState())
+    }
+
+    /// The socket for `namespace` on this Manager, made on first use (`manager.socket(nsp)`).
+    /// Asking again for a namespace returns the same socket; `auth` then replaces its payload.
+    public func socket(_ namespace: String = "/", auth: JSON? = nil, options: SocketOptions = SocketOptions()) throws(ClientError) -> Socket {
+        guard namespace.hasPrefix("/") else { throw .invalidNamespace(namespace) }
+        var options = options
+        if let auth { options.auth = .value(auth) }
+        let (socket, created) = self.state.withLockedValue { state -> (Socket, Bool) in
+            if let socket = state.sockets[namespace] { return (socket, false) }
+            let socket = Socket(namespace: namespace, input: self.input)
+            state.sockets[namespace] = socket
+            return (socket, true)
+        }
+        if created {
+            self.input.yield(.addSocket(namespace, options))
+        } else if let auth {
+            self.input.yield(.setAuth(namespace, .value(auth)))
+        }
+        return socket
+    }
+
+    /// The Manager's own events (`open`, `error`, `close`, `reconnect_attempt`, …). One
+    /// consumer; events from before the first call are not kept.
+    public var events: AsyncStream<ManagerEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(of: ManagerEvent.self, bufferingPolicy: .bufferingNewest(4096))
+        self.state.withLockedValue { $0.managerEvents = continuation }
+        return stream
+    }
+
+    /// The transport in use, if connected.
+    public var transport: TransportKind? { self.state.withLockedValue { $0.transport } }
+
+    /// The Engine.IO session id, if connected.
+    public var engineId: String? { self.state.withLockedValue { $0.engineId } }
+
+    /// `manager.open()`.
+    public func open() { self.input.yield(.open) }
+
+    /// `manager.close()`: closes the connection, no reconnection until ``open()``.
+    public func close() { self.input.yield(.close) }
+
+    /// Closes the connection as if it were lost (the reference's `socket.io.engine.close()`):
+    /// sockets hear `forced close`, and the Manager reconnects.
+    public func dropConnection() { self.input.yield(.dropConnection) }
+
+    /// Ends ``run()`` after closing the connection; every waiting emit fails.
+    public func shutdown() { self.input.yield(.shutdown) }
+
+    /// Runs the Manager until ``shutdown()`` or cancellation.
+    public func run() async throws {
+        let alreadyRunning = self.state.withLockedValue { state -> Bool in
+            defer { state.running = true }
+            return state.running
+        }
+        guard !alreadyRunning else { throw ClientError.alreadyRunning }
+        let driver = ManagerDriver(manager: self)
+        try await driver.run()
+    }
+}
+
+/// Errors of the Swift client API.
+public enum ClientError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The URL is not an absolute `http`, `https`, `ws` or `wss` URL.
+    case invalidURL(String)
+    /// The namespace does not start with `/`.
+    case invalidNamespace(String)
+    /// ``Manager/run()`` was called twice.
+    case alreadyRunning
+    /// The Manager is not running (or was shut down).
+    case notRunning
+    /// An emit was refused.
+    case emit(EmitError)
+    /// An acknowledgement will not come.
+    case ack(AckError)
+    /// The server's ack arguments are not valid JSON.
+    case invalidArguments(String)
+
+    public var description: String {
+        switch self {
+        case .invalidURL(let url): "invalid URL \(url): it must be absolute http, https, ws or wss"
+        case .invalidNamespace(let namespace): "namespace \"\(namespace)\" must start with \"/\""
+        case .alreadyRunning: "the manager is already running"
+        case .notRunning: "the manager is not running"
+        case .emit(let error): error.description
+        case .ack(let error): error.description
+        case .invalidArguments(let why): "invalid arguments: \(why)"
+        }
+    }
+}

@@ -1,0 +1,369 @@
+import AsyncHTTPClient
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import SioJSON
+import SioProtocol
+import WSClient
+import WSCompression
+import WSCore
+
+/// The event pump of one ``Manager``: the only code that touches its ``ManagerStateMachine``.
+/// It consumes the Manager's inputs one at a time, feeds them to the machine with the current
+/// time, and carries out the returned actions: transports and timers start here as child tasks
+/// or scheduled tasks that post their results back as inputs.
+final class ManagerDriver {
+    private let manager: Manager
+    private var machine: ManagerStateMachine
+    private let eventLoop: any EventLoop
+    private var timers: [ManagerTimer: Scheduled<Void>] = [:]
+    private var webSockets: [ConnectionID: AsyncStream<SioProtocol.WebSocketMessage>.Continuation] = [:]
+    private var waitingAcks: [EmitToken: (EmitStatus, CheckedContinuation<EmitReply, Never>)] = [:]
+    private var nextToken: UInt64 = 0
+    private var cookies = CookieJar()
+    private var httpClient: HTTPClient?
+    private var random = SystemRandomNumberGenerator()
+
+    init(manager: Manager) {
+        self.manager = manager
+        self.machine = ManagerStateMachine(
+            configuration: manager.options.managerConfiguration, random: SystemRandomNumberGenerator()
+        )
+        self.eventLoop = manager.eventLoopGroup.any()
+    }
+
+    /// Monotonic milliseconds.
+    private var now: Int64 { Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000) }
+
+    func run() async throws {
+        let client = self.makeHTTPClient()
+        self.httpClient = client
+        defer { self.httpClient = nil }
+        await withDiscardingTaskGroup { group in
+            for await input in self.manager.inputs {
+                if case .shutdown = input {
+                    self.shutdown()
+                    group.cancelAll()
+                    break
+                }
+                self.handle(input, group: &group)
+            }
+        }
+        try? await client.shutdown()
+    }
+
+    private func makeHTTPClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.tlsConfiguration = self.manager.options.tls
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .disabled
+        configuration.httpVersion = .http1Only
+        if let proxy = self.manager.options.proxy {
+            configuration.proxy = .server(host: proxy.host, port: proxy.port)
+        }
+        return HTTPClient(eventLoopGroupProvider: .shared(self.manager.eventLoopGroup), configuration: configuration)
+    }
+
+    // MARK: - Inputs
+
+    private func handle(_ input: ManagerInput, group: inout DiscardingTaskGroup) {
+        let now = self.now
+        var actions: [ManagerAction]
+        switch input {
+        case .addSocket(let namespace, let options):
+            do { try self.machine.addSocket(namespace, options: options) } catch {
+                self.manager.logger.warning("socket refused", metadata: ["namespace": "\(namespace)", "reason": "\(error)"])
+            }
+            actions = []
+        case .setAuth(let namespace, let auth):
+            try? self.machine.setAuth(namespace, auth)
+            actions = []
+        case .connect(let namespace):
+            actions = (try? self.machine.connect(namespace, now: now)) ?? []
+        case .disconnect(let namespace):
+            actions = (try? self.machine.disconnect(namespace, now: now)) ?? []
+        case .emit(let request, let reply):
+            actions = self.emit(request, reply: reply, now: now)
+        case .sendAck(let namespace, let ackId, let arguments, let reply):
+            do {
+                actions = try self.machine.sendAck(namespace, ackId: ackId, arguments, now: now)
+                reply.resume(returning: .success(()))
+            } catch {
+                actions = []
+                reply.resume(returning: .failure(.emit(error)))
+            }
+        case .open:
+            actions = self.machine.open(now: now)
+        case .close:
+            actions = self.machine.close(now: now)
+        case .dropConnection:
+            actions = self.machine.dropConnection(now: now)
+        case .shutdown:
+            actions = []
+        case .pollCompleted(let id, let body, let setCookies):
+            self.cookies.store(setCookies, now: now)
+            actions = self.machine.pollCompleted(id, body: body, now: now)
+        case .pollFailed(let id, let error):
+            actions = self.machine.pollFailed(id, error, now: now)
+        case .postCompleted(let id, let setCookies):
+            self.cookies.store(setCookies, now: now)
+            actions = self.machine.postCompleted(id, now: now)
+        case .postFailed(let id, let error):
+            actions = self.machine.postFailed(id, error, now: now)
+        case .webSocketOpened(let id):
+            actions = self.machine.webSocketOpened(id, now: now)
+        case .webSocketReceived(let id, let message):
+            actions = self.machine.webSocketReceived(id, message, now: now)
+        case .webSocketClosed(let id, let description):
+            self.webSockets.removeValue(forKey: id)?.finish()
+            actions = self.machine.webSocketClosed(id, description: description, now: now)
+        case .webSocketFailed(let id, let error):
+            self.webSockets.removeValue(forKey: id)?.finish()
+            actions = self.machine.webSocketFailed(id, error, now: now)
+        case .timerFired(let timer):
+            self.timers[timer] = nil
+            actions = self.machine.timerFired(timer, now: now)
+        }
+        self.execute(actions, group: &group)
+        self.publishState()
+    }
+
+    private func emit(_ request: EmitRequest, reply: CheckedContinuation<EmitReply, Never>, now: Int64) -> [ManagerAction] {
+        var options = request.options
+        var token: EmitToken?
+        if request.wantsAck {
+            self.nextToken += 1
+            token = EmitToken(self.nextToken)
+            options.ack = token
+        }
+        do {
+            let (status, actions) = try self.machine.emit(request.namespace, request.name, request.arguments, options: options, now: now)
+            if let token, status != .dropped {
+                self.waitingAcks[token] = (status, reply)
+            } else {
+                reply.resume(returning: .done(status, request.wantsAck ? .failure(.emit(.notConnected)) : nil))
+            }
+            return actions
+        } catch {
+            reply.resume(returning: .refused(.emit(error)))
+            return []
+        }
+    }
+
+    /// Stops everything: transports closed, timers cancelled, waiting emits answered.
+    private func shutdown() {
+        let now = self.now
+        var actions = self.machine.close(now: now)
+        for namespace in self.machine.namespaces {
+            actions += self.machine.removeSocket(namespace, now: now)
+        }
+        var ignored = [ManagerAction]()
+        swap(&ignored, &actions)
+        for action in ignored {
+            if case .socket(let namespace, let event) = action { self.dispatch(event, namespace: namespace) }
+        }
+        for (_, scheduled) in self.timers { scheduled.cancel() }
+        self.timers.removeAll()
+        for (_, socket) in self.webSockets { socket.finish() }
+        self.webSockets.removeAll()
+        for (_, (_, reply)) in self.waitingAcks { reply.resume(returning: .done(.sent, .failure(.ack(.closed)))) }
+        self.waitingAcks.removeAll()
+        let sockets = self.manager.state.withLockedValue { state -> [Socket] in
+            defer { state.managerEvents?.finish() }
+            return Array(state.sockets.values)
+        }
+        for socket in sockets { socket.finish() }
+    }
+
+    // MARK: - Actions
+
+    private func execute(_ actions: [ManagerAction], group: inout DiscardingTaskGroup) {
+        for action in actions {
+            switch action {
+            case .get(let id, let sid):
+                self.startGet(id, sid: sid, group: &group)
+            case .post(let id, let sid, let body):
+                self.startPost(id, sid: sid, body: body, group: &group)
+            case .openWebSocket(let id, let sid):
+                self.openWebSocket(id, sid: sid, group: &group)
+            case .sendWebSocket(let id, let messages, _):
+                guard let socket = self.webSockets[id] else { continue }
+                for message in messages { socket.yield(message) }
+            case .closeTransport(let id):
+                self.webSockets.removeValue(forKey: id)?.finish()
+            case .scheduleTimer(let timer, let delay):
+                self.timers[timer]?.cancel()
+                let input = self.manager.input
+                self.timers[timer] = self.eventLoop.scheduleTask(in: .milliseconds(delay)) {
+                    input.yield(.timerFired(timer))
+                }
+            case .cancelTimer(let timer):
+                self.timers.removeValue(forKey: timer)?.cancel()
+            case .manager(let event):
+                self.manager.state.withLockedValue { $0.managerEvents }?.yield(event)
+            case .socket(let namespace, let event):
+                self.dispatch(event, namespace: namespace)
+            }
+        }
+    }
+
+    private func dispatch(_ event: SocketEvent, namespace: String) {
+        if case .ackResult(let token, let result) = event {
+            guard let (status, reply) = self.waitingAcks.removeValue(forKey: token) else { return }
+            reply.resume(returning: .done(status, result.mapError { .ack($0) }))
+            return
+        }
+        let socket = self.manager.state.withLockedValue { $0.sockets[namespace] }
+        socket?.deliver(event)
+    }
+
+    /// Copies what the user may read synchronously into the shared snapshots.
+    private func publishState() {
+        let transport = self.machine.state == .open ? self.machine.transport : nil
+        let engineId = self.machine.state == .open ? self.machine.engineId : nil
+        let sockets = self.manager.state.withLockedValue { state -> [String: Socket] in
+            state.transport = transport
+            state.engineId = engineId
+            return state.sockets
+        }
+        for (namespace, socket) in sockets {
+            guard let machine = self.machine.socket(namespace) else { continue }
+            socket.update(id: machine.id, connected: machine.isConnected, active: machine.isActive, recovered: machine.recovered)
+        }
+    }
+
+    // MARK: - Transports
+
+    /// `t`: a cache-busting value (engine.io-client `randomString`).
+    private func timestamp() -> String {
+        let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz")
+        return String((0..<8).map { _ in alphabet[Int(self.random.next() % 36)] })
+    }
+
+    private func requestHeaders(now: Int64) -> [(String, String)] {
+        var headers = self.manager.options.extraHeaders
+        if let cookie = self.cookies.header(now: now) { headers.append(("Cookie", cookie)) }
+        return headers
+    }
+
+    /// How long a request may take: the long-poll GET waits up to a heartbeat.
+    private var requestTimeout: TimeAmount {
+        .milliseconds(max(Int64(60_000), (self.machine.heartbeatInterval ?? 0) + 10_000))
+    }
+
+    private func startGet(_ id: ConnectionID, sid: String?, group: inout DiscardingTaskGroup) {
+        guard let client = self.httpClient else { return }
+        var request = HTTPClientRequest(url: self.manager.engineURL.string(transport: .polling, timestamp: self.timestamp(), sid: sid))
+        request.method = .GET
+        for (name, value) in self.requestHeaders(now: self.now) { request.headers.add(name: name, value: value) }
+        let input = self.manager.input
+        let timeout = self.requestTimeout
+        group.addTask {
+            do {
+                let response = try await client.execute(request, timeout: timeout)
+                let setCookies = response.headers["set-cookie"]
+                let body = try await response.body.collect(upTo: 1 << 26)
+                guard response.status == .ok else {
+                    input.yield(.pollFailed(id, TransportError(message: "xhr poll error", description: "\(response.status.code)")))
+                    return
+                }
+                input.yield(.pollCompleted(id, body: String(buffer: body), setCookies: setCookies))
+            } catch {
+                input.yield(.pollFailed(id, TransportError(message: "xhr poll error", description: "\(error)")))
+            }
+        }
+    }
+
+    private func startPost(_ id: ConnectionID, sid: String, body: String, group: inout DiscardingTaskGroup) {
+        guard let client = self.httpClient else { return }
+        var request = HTTPClientRequest(url: self.manager.engineURL.string(transport: .polling, timestamp: self.timestamp(), sid: sid))
+        request.method = .POST
+        for (name, value) in self.requestHeaders(now: self.now) { request.headers.add(name: name, value: value) }
+        request.headers.replaceOrAdd(name: "Content-Type", value: "text/plain;charset=UTF-8")
+        request.body = .bytes(ByteBuffer(string: body))
+        let input = self.manager.input
+        let timeout = self.requestTimeout
+        group.addTask {
+            do {
+                let response = try await client.execute(request, timeout: timeout)
+                let setCookies = response.headers["set-cookie"]
+                _ = try await response.body.collect(upTo: 1 << 20)
+                guard response.status == .ok else {
+                    input.yield(.postFailed(id, TransportError(message: "xhr post error", description: "\(response.status.code)")))
+                    return
+                }
+                input.yield(.postCompleted(id, setCookies: setCookies))
+            } catch {
+                input.yield(.postFailed(id, TransportError(message: "xhr post error", description: "\(error)")))
+            }
+        }
+    }
+
+    private func openWebSocket(_ id: ConnectionID, sid: String?, group: inout DiscardingTaskGroup) {
+        let options = self.manager.options
+        let url = self.manager.engineURL.string(transport: .websocket, timestamp: self.timestamp(), sid: sid)
+        var headers = HTTPFields()
+        for (name, value) in self.requestHeaders(now: self.now) {
+            if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
+        }
+        let configuration = WebSocketClientConfiguration(
+            maxFrameSize: options.maxWebSocketMessageSize,
+            additionalHeaders: headers,
+            extensions: options.perMessageDeflate ? [.perMessageDeflate(maxDecompressedFrameSize: options.maxWebSocketMessageSize)] : []
+        )
+        let (outbound, outboundContinuation) = AsyncStream.makeStream(of: SioProtocol.WebSocketMessage.self)
+        self.webSockets[id] = outboundContinuation
+        let input = self.manager.input
+        let logger = self.manager.logger
+        let eventLoopGroup = self.manager.eventLoopGroup
+        let maxSize = options.maxWebSocketMessageSize
+        let proxy = options.proxy
+        let tls = options.tls
+        group.addTask {
+            let handler: WebSocketDataHandler<WebSocketClient.Context> = { inbound, writer, _ in
+                input.yield(.webSocketOpened(id))
+                try await withThrowingTaskGroup(of: Void.self) { connection in
+                    connection.addTask {
+                        for try await message in inbound.messages(maxSize: maxSize) {
+                            switch message {
+                            case .text(let text): input.yield(.webSocketReceived(id, .text(text)))
+                            case .binary(let buffer): input.yield(.webSocketReceived(id, .binary(Array(buffer.readableBytesView))))
+                            }
+                        }
+                    }
+                    connection.addTask {
+                        for await message in outbound {
+                            switch message {
+                            case .text(let text): try await writer.write(.text(text))
+                            case .binary(let bytes): try await writer.write(.binary(ByteBuffer(bytes: bytes)))
+                            }
+                        }
+                        try await writer.close(.normalClosure, reason: nil)
+                    }
+                    try await connection.next()
+                    connection.cancelAll()
+                }
+            }
+            do {
+                let closeFrame: WebSocketCloseFrame?
+                if let proxy {
+                    closeFrame = try await WebSocketClient.connect(
+                        url: url, configuration: configuration, tlsConfiguration: tls,
+                        proxySettings: WebSocketProxySettings(host: proxy.host, port: proxy.port, type: .http()),
+                        eventLoopGroup: eventLoopGroup, logger: logger, handler: handler
+                    )
+                } else {
+                    closeFrame = try await WebSocketClient.connect(
+                        url: url, configuration: configuration, tlsConfiguration: tls,
+                        eventLoopGroup: eventLoopGroup, logger: logger, handler: handler
+                    )
+                }
+                input.yield(.webSocketClosed(id, description: closeFrame.map { "websocket connection closed (\($0.closeCode))" }))
+            } catch {
+                input.yield(.webSocketFailed(id, TransportError(message: "websocket error", description: "\(error)")))
+            }
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import SioJSON
+import SioProtocol
+
+/// What the Manager's pump reacts to: user calls, transport results, timers.
+enum ManagerInput: Sendable {
+    // User calls.
+    case addSocket(String, SocketOptions)
+    case setAuth(String, SocketOptions.Auth)
+    case connect(String)
+    case disconnect(String)
+    case emit(EmitRequest, CheckedContinuation<EmitReply, Never>)
+    case sendAck(String, UInt64, EventArguments, CheckedContinuation<Result<Void, ClientError>, Never>)
+    case open
+    case close
+    case dropConnection
+    case shutdown
+
+    // Transport results.
+    case pollCompleted(ConnectionID, body: String, setCookies: [String])
+    case pollFailed(ConnectionID, TransportError)
+    case postCompleted(ConnectionID, setCookies: [String])
+    case postFailed(ConnectionID, TransportError)
+    case webSocketOpened(ConnectionID)
+    case webSocketReceived(ConnectionID, WebSocketMessage)
+    case webSocketClosed(ConnectionID, description: String?)
+    case webSocketFailed(ConnectionID, TransportError)
+
+    // Timers.
+    case timerFired(ManagerTimer)
+}
+
+/// An emit on its way to the pump.
+struct EmitRequest: Sendable {
+    var namespace: String
+    var name: EventName
+    var arguments: EventArguments
+    var options: EmitOptions
+    var wantsAck: Bool
+}
+
+/// The pump's answer to an emit: refused, or its status and (when asked) the ack's outcome.
+enum EmitReply: Sendable {
+    case refused(ClientError)
+    case done(EmitStatus, Result<EventArguments, ClientError>?)
+}

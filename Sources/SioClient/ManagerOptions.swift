@@ -1,0 +1,86 @@
+import NIOSSL
+import SioProtocol
+
+/// Options of a ``Manager``, named and defaulted as the reference client's options
+/// (socket.io-client `ManagerOptions` + engine.io-client `SocketOptions`, inventory §3).
+public struct ManagerOptions: Sendable {
+    /// `path`: the server's Socket.IO path.
+    public var path: String = "/socket.io"
+    /// `addTrailingSlash`.
+    public var addTrailingSlash: Bool = true
+    /// `query`: extra query parameters on every request, in order.
+    public var query: [(String, String)] = []
+    /// `extraHeaders`: sent with every polling request and the WebSocket upgrade.
+    public var extraHeaders: [(String, String)] = []
+    /// `transports`: the first is tried first.
+    public var transports: [TransportKind] = [.polling, .websocket]
+    /// `upgrade`: probe the server's upgrades after opening over polling.
+    public var upgrade: Bool = true
+    /// `rememberUpgrade`: start on WebSocket when it worked before on this Manager.
+    public var rememberUpgrade: Bool = false
+    /// `tryAllTransports`: on a failed first attempt, try the next transport.
+    public var tryAllTransports: Bool = false
+    /// `timestampRequests`: nil is the reference's default (`t` on polling only).
+    public var timestampRequests: Bool? = nil
+    /// `reconnection`.
+    public var reconnection: Bool = true
+    /// `reconnectionAttempts`: nil for no limit.
+    public var reconnectionAttempts: Int? = nil
+    /// `reconnectionDelay`.
+    public var reconnectionDelay: Duration = .milliseconds(1000)
+    /// `reconnectionDelayMax`.
+    public var reconnectionDelayMax: Duration = .milliseconds(5000)
+    /// `randomizationFactor`.
+    public var randomizationFactor: Double = 0.5
+    /// `timeout` of each connection attempt's handshake; nil disables it.
+    public var timeout: Duration? = .milliseconds(20000)
+    /// `perMessageDeflate` on WebSocket (off by default: zlib state costs ~256 KB per connection).
+    public var perMessageDeflate: Bool = false
+    /// Packets per polling POST (python-engineio drops a whole POST with more than 16).
+    public var maxPacketsPerPayload: Int = 16
+    /// Binary attachments one received packet may announce.
+    public var maxAttachments: Int = 10
+    /// The largest WebSocket message accepted.
+    public var maxWebSocketMessageSize: Int = 1 << 24
+    /// TLS for `https`/`wss`: nil is the system trust store with verification.
+    public var tls: TLSConfiguration? = nil
+    /// An HTTP proxy (CONNECT) for both transports.
+    public var proxy: Proxy? = nil
+
+    /// An HTTP CONNECT proxy.
+    public struct Proxy: Sendable, Hashable {
+        public var host: String
+        public var port: Int
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    public init() {}
+
+    /// The protocol machine's configuration for these options.
+    var managerConfiguration: ManagerConfiguration {
+        ManagerConfiguration(
+            reconnection: self.reconnection,
+            reconnectionAttempts: self.reconnectionAttempts,
+            reconnectionDelay: Self.milliseconds(self.reconnectionDelay),
+            reconnectionDelayMax: Self.milliseconds(self.reconnectionDelayMax),
+            randomizationFactor: self.randomizationFactor,
+            timeout: self.timeout.map(Self.milliseconds),
+            engine: EngineConfiguration(
+                transports: self.transports,
+                upgrade: self.upgrade,
+                rememberUpgrade: self.rememberUpgrade,
+                tryAllTransports: self.tryAllTransports,
+                maxPacketsPerPayload: self.maxPacketsPerPayload
+            ),
+            maxAttachments: self.maxAttachments
+        )
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

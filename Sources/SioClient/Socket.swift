@@ -1,0 +1,134 @@
+import NIOConcurrencyHelpers
+import SioJSON
+import SioProtocol
+
+/// A socket on one namespace of a ``Manager`` (socket.io-client `Socket`).
+///
+/// Its state (`id`, `connected`, `active`, `recovered`) is a snapshot the Manager's pump keeps
+/// current; its events (`connect`, `connect_error`, `disconnect`, server events) arrive on
+/// ``events`` in order.
+public final class Socket: Sendable {
+    /// The namespace.
+    public let namespace: String
+    let input: AsyncStream<ManagerInput>.Continuation
+    let shared: NIOLockedValueBox<Shared>
+
+    struct Shared: Sendable {
+        var id: String?
+        var connected = false
+        var active = false
+        var recovered = false
+        var events: AsyncStream<SocketEvent>.Continuation?
+        var pendingEvents: [SocketEvent] = []
+    }
+
+    init(namespace: String, input: AsyncStream<ManagerInput>.Continuation) {
+        self.namespace = namespace
+        self.input = input
+        self.shared = NIOLockedValueBox(Shared())
+    }
+
+    /// The namespace's sid while connected.
+    public var id: String? { self.shared.withLockedValue { $0.id } }
+    /// `socket.connected`.
+    public var connected: Bool { self.shared.withLockedValue { $0.connected } }
+    /// `socket.active`: it (re)connects whenever the Manager's connection (re)opens.
+    public var active: Bool { self.shared.withLockedValue { $0.active } }
+    /// Whether connection state recovery restored the session at the last connect.
+    public var recovered: Bool { self.shared.withLockedValue { $0.recovered } }
+
+    /// The socket's events, in order: `connect`, `connect_error`, `disconnect`, server events.
+    /// One consumer; events that arrived before the first call are kept for it.
+    public var events: AsyncStream<SocketEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(of: SocketEvent.self)
+        let pending = self.shared.withLockedValue { shared -> [SocketEvent] in
+            shared.events = continuation
+            defer { shared.pendingEvents = [] }
+            return shared.pendingEvents
+        }
+        for event in pending { continuation.yield(event) }
+        return stream
+    }
+
+    /// `socket.connect()`.
+    public func connect() { self.input.yield(.connect(self.namespace)) }
+
+    /// `socket.disconnect()`.
+    public func disconnect() { self.input.yield(.disconnect(self.namespace)) }
+
+    /// Replaces the auth payload of the next CONNECT (`socket.auth = …`).
+    public func setAuth(_ auth: JSON?) {
+        self.input.yield(.setAuth(self.namespace, auth.map { .value($0) } ?? .none))
+    }
+
+    /// `socket.emit(event, ...args)`: returns whether it was sent, buffered or dropped.
+    @discardableResult
+    public func emit(_ event: String, _ arguments: [JSON] = [], volatile: Bool = false, compress: Bool = true) async throws(ClientError) -> EmitStatus {
+        let options = EmitOptions(volatile: volatile, compress: compress)
+        return try await self.submit(event, EventArguments(arguments), options: options, wantsAck: false).0
+    }
+
+    /// `socket.timeout(ms).emitWithAck(event, ...args)`: every argument of the server's ack.
+    /// Throws ``ClientError/ack(_:)`` on timeout, or when the socket disconnects after sending.
+    public func emitWithAck(_ event: String, _ arguments: [JSON] = [], timeout: Duration? = nil, compress: Bool = true) async throws(ClientError) -> [JSON] {
+        let result = try await self.emitWithAck(event, EventArguments(arguments), timeout: timeout, compress: compress)
+        do {
+            return try result.values()
+        } catch {
+            throw .invalidArguments(error.description)
+        }
+    }
+
+    /// ``emitWithAck(_:_:timeout:compress:)`` with arguments in wire form, answered in wire form.
+    public func emitWithAck(_ event: String, _ arguments: EventArguments, timeout: Duration? = nil, compress: Bool = true) async throws(ClientError) -> EventArguments {
+        let options = EmitOptions(timeout: timeout.map(ManagerOptions.milliseconds), compress: compress)
+        let (_, ack) = try await self.submit(event, arguments, options: options, wantsAck: true)
+        guard let ack else { throw .ack(.closed) }
+        return try ack.get()
+    }
+
+    /// Answers a server event that asked for an ack.
+    public func ack(_ ackId: UInt64, _ arguments: [JSON] = []) async throws(ClientError) {
+        let result: Result<Void, ClientError> = await withCheckedContinuation { continuation in
+            self.input.yield(.sendAck(self.namespace, ackId, EventArguments(arguments), continuation))
+        }
+        try result.get()
+    }
+
+    private func submit(
+        _ event: String, _ arguments: EventArguments, options: EmitOptions, wantsAck: Bool
+    ) async throws(ClientError) -> (EmitStatus, Result<EventArguments, ClientError>?) {
+        let request = EmitRequest(namespace: self.namespace, name: .string(event), arguments: arguments, options: options, wantsAck: wantsAck)
+        let reply: EmitReply = await withCheckedContinuation { continuation in
+            self.input.yield(.emit(request, continuation))
+        }
+        switch reply {
+        case .refused(let error):
+            throw error
+        case .done(let status, let ack):
+            return (status, ack)
+        }
+    }
+
+    /// Called by the pump with a state snapshot and the events for the user.
+    func update(id: String?, connected: Bool, active: Bool, recovered: Bool) {
+        self.shared.withLockedValue {
+            $0.id = id
+            $0.connected = connected
+            $0.active = active
+            $0.recovered = recovered
+        }
+    }
+
+    func deliver(_ event: SocketEvent) {
+        let continuation = self.shared.withLockedValue { shared -> AsyncStream<SocketEvent>.Continuation? in
+            if shared.events == nil { shared.pendingEvents.append(event) }
+            return shared.events
+        }
+        continuation?.yield(event)
+    }
+
+    func finish() {
+        self.shared.withLockedValue { $0.events }?.finish()
+    }
+}

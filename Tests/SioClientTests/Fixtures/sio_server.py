@@ -1,0 +1,110 @@
+"""A python-socketio server for siod's integration tests.
+
+Started by the tests on 127.0.0.1; prints `PORT <n>` once it listens and exits when its
+standard input closes, so a crashed test run cannot leave it behind.
+
+  python sio_server.py [--port N] [--ping-interval S] [--ping-timeout S] [--transports polling,websocket]
+"""
+import argparse
+import asyncio
+import sys
+
+import socketio
+from aiohttp import web
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--port", type=int, default=0)
+parser.add_argument("--ping-interval", type=float, default=25)
+parser.add_argument("--ping-timeout", type=float, default=20)
+parser.add_argument("--transports", default="polling,websocket")
+options = parser.parse_args()
+
+sio = socketio.AsyncServer(
+    async_mode="aiohttp",
+    ping_interval=options.ping_interval,
+    ping_timeout=options.ping_timeout,
+    transports=options.transports.split(","),
+    cors_allowed_origins="*",
+)
+app = web.Application()
+sio.attach(app)
+
+
+@sio.event
+async def connect(sid, environ, auth):
+    # Emitted before the CONNECT reply: the client must buffer it (inventory §6 item 22).
+    await sio.emit("welcome", {"hello": "world", "auth": auth}, to=sid)
+
+
+@sio.on("echo")
+async def echo(sid, *args):
+    return args
+
+
+@sio.on("no-ack")
+async def no_ack(sid, *args):
+    return None
+
+
+@sio.on("emit-back")
+async def emit_back(sid, *args):
+    await sio.emit("back", list(args), to=sid)
+
+
+@sio.on("bin")
+async def binary(sid, data):
+    await sio.emit("binback", {"buf": bytes([1, 2, 3]), "nested": [bytes([4]), {"deep": bytes([5, 6])}], "got": data}, to=sid)
+    return [bytes([9, 8]), data]
+
+
+@sio.on("ask")
+async def ask(sid, question):
+    answer = await sio.call("question", question, to=sid, timeout=5)
+    await sio.emit("answer", answer, to=sid)
+
+
+@sio.on("engine-sid")
+async def engine_sid(sid, namespace="/"):
+    return sio.manager.eio_sid_from_sid(sid, namespace)
+
+
+@sio.on("kick")
+async def kick(sid):
+    await sio.disconnect(sid)
+
+
+@sio.on("count")
+async def count(sid, n):
+    for i in range(n):
+        await sio.emit("tick", {"n": i}, to=sid)
+
+
+@sio.on("engine-sid", namespace="/admin")
+async def admin_engine_sid(sid):
+    return sio.manager.eio_sid_from_sid(sid, "/admin")
+
+
+@sio.on("connect", namespace="/admin")
+async def admin_connect(sid, environ, auth):
+    if not auth or auth.get("token") != "ok":
+        raise socketio.exceptions.ConnectionRefusedError("not authorized", {"code": 42})
+
+
+@sio.on("echo", namespace="/admin")
+async def admin_echo(sid, *args):
+    return args
+
+
+async def main():
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", options.port)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    print(f"PORT {port}", flush=True)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, sys.stdin.read)
+    await runner.cleanup()
+
+
+asyncio.run(main())

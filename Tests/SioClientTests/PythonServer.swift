@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+/// A python-socketio server (`Fixtures/sio_server.py`) on 127.0.0.1, started by a test.
+///
+/// The Python with the peers comes from `SIOD_TEST_PYTHON` (set by `scripts/test`). Outside CI a
+/// missing interpreter skips these tests with a loud message; under `CI=true` they run and fail.
+final class PythonServer: @unchecked Sendable {
+    static let python = ProcessInfo.processInfo.environment["SIOD_TEST_PYTHON"]
+    static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
+
+    /// Whether the integration tests run: with the peers, or under CI (where a missing peer fails).
+    static var available: Bool {
+        if let python, FileManager.default.isExecutableFile(atPath: python) { return true }
+        if !isCI {
+            FileHandle.standardError.write(Data("""
+            ⚠️  SKIPPING python-socketio integration tests: SIOD_TEST_PYTHON is not set to a Python \
+            with python-socketio. Run scripts/test (it creates .venv) to run them.\n
+            """.utf8))
+        }
+        return isCI
+    }
+
+    let process = Process()
+    let stdin = Pipe()
+    let stdout = Pipe()
+    let arguments: [String]
+    private(set) var port: Int = 0
+
+    /// Starts the fixture with `arguments` and waits (at most 20 s) for it to listen.
+    init(_ arguments: [String] = [], port: Int = 0) async throws {
+        self.arguments = arguments
+        let python = try #require(Self.python, "SIOD_TEST_PYTHON must name a Python with python-socketio (scripts/test sets it)")
+        let script = try #require(Bundle.module.url(forResource: "sio_server", withExtension: "py", subdirectory: "Fixtures"))
+        self.process.executableURL = URL(fileURLWithPath: python)
+        self.process.arguments = ["-u", script.path, "--port", String(port)] + arguments
+        self.process.standardInput = self.stdin
+        self.process.standardOutput = self.stdout
+        try self.process.run()
+        self.port = try await Self.readPort(from: self.stdout.fileHandleForReading)
+    }
+
+    var url: String { "http://127.0.0.1:\(self.port)" }
+
+    /// Waits for `PORT <n>` without blocking a thread of the cooperative pool: the pipe is read
+    /// by FileHandle's own dispatch source.
+    private static func readPort(from handle: FileHandle) async throws -> Int {
+        let (chunks, continuation) = AsyncStream.makeStream(of: Data.self)
+        handle.readabilityHandler = { handle in
+            let chunk = handle.availableData
+            continuation.yield(chunk)
+            if chunk.isEmpty { continuation.finish() }
+        }
+        defer { handle.readabilityHandler = nil }
+        return try await withThrowingTaskGroup(of: Int.self) { group in
+            group.addTask {
+                var buffer = Data()
+                for await chunk in chunks {
+                    if chunk.isEmpty { break }
+                    buffer.append(chunk)
+                    if let text = String(data: buffer, encoding: .utf8),
+                       let line = text.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }),
+                       let port = Int(line.dropFirst(5)) {
+                        return port
+                    }
+                }
+                throw ServerError.exited
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(20))
+                throw ServerError.timedOut
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+
+    enum ServerError: Error { case exited, timedOut }
+
+    /// SIGSTOP: the server stops answering, its sockets stay open.
+    func suspend() { kill(self.process.processIdentifier, SIGSTOP) }
+    /// SIGCONT.
+    func resume() { kill(self.process.processIdentifier, SIGCONT) }
+
+    /// Kills the server (its connections drop).
+    func stop() {
+        guard self.process.isRunning else { return }
+        kill(self.process.processIdentifier, SIGCONT)
+        try? self.stdin.fileHandleForWriting.close()
+        self.process.terminate()
+        self.process.waitUntilExit()
+    }
+
+    /// A new server on the same port, with the same arguments.
+    func restarted() async throws -> PythonServer {
+        self.stop()
+        return try await PythonServer(self.arguments, port: self.port)
+    }
+
+    deinit { self.stop() }
+}

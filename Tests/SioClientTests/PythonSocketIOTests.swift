@@ -1,0 +1,141 @@
+import Foundation
+import SioClient
+import SioJSON
+import SioProtocol
+import Testing
+
+/// The transports a test runs over.
+enum Mode: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case websocket, polling, upgrade
+
+    var options: ManagerOptions {
+        switch self {
+        case .websocket: .transports([.websocket])
+        case .polling: .transports([.polling]) { $0.upgrade = false }
+        case .upgrade: .transports([.polling, .websocket])
+        }
+    }
+
+    var testDescription: String { self.rawValue }
+}
+
+/// The live client against python-socketio (a server nobody here wrote), over each transport.
+@Suite(.serialized, .enabled(if: PythonServer.available), .timeLimit(.minutes(2)))
+struct PythonSocketIOTests {
+    @Test(arguments: Mode.allCases)
+    func connect_auth_eventsBeforeConnect_andAcks(mode: Mode) async throws {
+        let server = try await PythonServer()
+        defer { server.stop() }
+        try await withManager(server.url, mode.options) { manager in
+            let socket = try manager.socket("/", auth: ["token": "abc"])
+            let events = EventReader(socket.events)
+            socket.connect()
+            // python-socketio emits `welcome` from its connect handler, before the CONNECT reply.
+            let welcome = try #require(try await events.next().incoming)
+            #expect(welcome.name == "welcome")
+            #expect(try welcome.arguments.values() == [["hello": "world", "auth": ["token": "abc"]]])
+            let id = try #require(try await events.next().connectedId)
+            #expect(socket.id == id && socket.connected && socket.active)
+            let echoed = try await socket.emitWithAck("echo", ["hi", 1, ["a": [true]]], timeout: .seconds(5))
+            #expect(echoed == ["hi", 1, ["a": [true]]])
+            #expect(try await socket.emit("emit-back", ["x", 2]) == .sent)
+            let back = try await events.first { $0.incoming(named: "back") }
+            #expect(try back.arguments.values() == [["x", 2]])
+        }
+    }
+
+    @Test(arguments: Mode.allCases)
+    func binary_bothWays_nested(mode: Mode) async throws {
+        let server = try await PythonServer()
+        defer { server.stop() }
+        try await withManager(server.url, mode.options) { manager in
+            let socket = try manager.socket()
+            let events = EventReader(socket.events)
+            socket.connect()
+            _ = try await events.first { $0.connectedId }
+            let payload: JSON = ["bytes": .binary([1, 2, 3, 4]), "list": [.binary([]), .binary([255])]]
+            let ack = try await socket.emitWithAck("bin", [payload], timeout: .seconds(5))
+            #expect(ack == [[.binary([9, 8]), payload]])
+            let back = try await events.first { $0.incoming(named: "binback") }
+            #expect(try back.arguments.values() == [[
+                "buf": .binary([1, 2, 3]), "nested": [.binary([4]), ["deep": .binary([5, 6])]], "got": payload,
+            ]])
+        }
+    }
+
+    @Test(arguments: Mode.allCases)
+    func serverAsks_clientAcks(mode: Mode) async throws {
+        let server = try await PythonServer()
+        defer { server.stop() }
+        try await withManager(server.url, mode.options) { manager in
+            let socket = try manager.socket()
+            let events = EventReader(socket.events)
+            socket.connect()
+            _ = try await events.first { $0.connectedId }
+            try await socket.emit("ask", ["life?"])
+            let question = try await events.first { $0.incoming(named: "question") }
+            #expect(try question.arguments.values() == ["life?"])
+            let ackId = try #require(question.ackId)
+            try await socket.ack(ackId, [42, .binary([7])])
+            let answer = try await events.first { $0.incoming(named: "answer") }
+            #expect(try answer.arguments.values() == [42, .binary([7])], "python passes every ack argument on")
+        }
+    }
+
+    @Test(arguments: Mode.allCases)
+    func namespaces_shareOneEngineSession_andMiddlewareRefusal(mode: Mode) async throws {
+        let server = try await PythonServer()
+        defer { server.stop() }
+        try await withManager(server.url, mode.options) { manager in
+            let main = try manager.socket()
+            let admin = try manager.socket("/admin", auth: ["token": "bad"])
+            let mainEvents = EventReader(main.events)
+            let adminEvents = EventReader(admin.events)
+            main.connect()
+            admin.connect()
+            _ = try await mainEvents.first { $0.connectedId }
+            let refusal = try await adminEvents.first { $0.connectError }
+            #expect(refusal == .refused(message: "not authorized", data: ["code": 42]))
+            #expect(!admin.active, "refused: no reconnection")
+            admin.setAuth(["token": "ok"])
+            admin.connect()
+            _ = try await adminEvents.first { $0.connectedId }
+            let mainEngine = try await main.emitWithAck("engine-sid", [], timeout: .seconds(5))
+            let adminEngine = try await admin.emitWithAck("engine-sid", [], timeout: .seconds(5))
+            #expect(mainEngine == adminEngine, "one Engine.IO session carries both namespaces")
+            #expect(main.id != admin.id)
+        }
+    }
+
+    @Test(arguments: Mode.allCases)
+    func serverDisconnect_isFinal(mode: Mode) async throws {
+        let server = try await PythonServer()
+        defer { server.stop() }
+        try await withManager(server.url, mode.options) { manager in
+            let socket = try manager.socket()
+            let events = EventReader(socket.events)
+            socket.connect()
+            _ = try await events.first { $0.connectedId }
+            try await socket.emit("kick")
+            let reason = try await events.first { $0.disconnectReason }
+            #expect(reason == .ioServerDisconnect)
+            #expect(!socket.active && !socket.connected && socket.id == nil)
+        }
+    }
+
+    @Test func upgrade_movesToWebSocket() async throws {
+        let server = try await PythonServer()
+        defer { server.stop() }
+        try await withManager(server.url, Mode.upgrade.options) { manager in
+            let managerEvents = EventReader(manager.events)
+            let socket = try manager.socket()
+            socket.connect()
+            let upgraded = try await managerEvents.first { event -> TransportKind? in
+                if case .upgrade(let kind) = event { kind } else { nil }
+            }
+            #expect(upgraded == .websocket)
+            #expect(manager.transport == .websocket)
+            #expect(try await socket.emitWithAck("echo", ["after upgrade"], timeout: .seconds(5)) == ["after upgrade"])
+        }
+    }
+}
