@@ -163,10 +163,16 @@ public struct NamespaceStateMachine: Sendable {
     /// `socket.connect()`. `managerOpen` says whether the engine is open now; when it is not,
     /// the Manager opens it and calls ``managerOpened()``.
     /// §6 item 3, fixed: a no-op while a CONNECT is pending (``State/connecting``) or about to be
-    /// sent (``State/awaitingAuth``); the reference guards on `connected` only.
+    /// sent (``State/awaitingAuth``); the reference guards on `connected` only. Also after
+    /// `disconnect()` while the first CONNECT is still pending: the DISCONNECT owed for it is
+    /// forgotten and the socket waits for that reply again (no second CONNECT, items 3/24).
     public mutating func connect(managerOpen: Bool) -> [Action] {
         switch self.state {
         case .connected, .connecting, .awaitingAuth:
+            return []
+        case .inactive where self.disconnectWhenConnected:
+            self.disconnectWhenConnected = false
+            self.state = .connecting
             return []
         case .inactive, .awaitingManager:
             self.state = .awaitingManager

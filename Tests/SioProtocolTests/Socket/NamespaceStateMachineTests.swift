@@ -301,3 +301,18 @@ import Testing
         #expect(throws: EmitError.notConnected) { try socket.sendAck(id: 6, .empty) }
     }
 }
+
+// MARK: - connect after disconnect while the CONNECT reply is pending (§6 items 3/24)
+
+extension NamespaceStateMachineTests {
+    @Test func connect_afterDisconnect_whileTheReplyIsPending_sendsNoSecondConnect() throws {
+        var socket = NamespaceStateMachine(namespace: "/")
+        #expect(self.sent(socket.connect(managerOpen: true)) == ["0"])
+        #expect(socket.disconnect().isEmpty)
+        #expect(socket.connect(managerOpen: true).isEmpty, "the first CONNECT is still pending")
+        #expect(socket.state == .connecting)
+        let actions = socket.received(try self.reply(#"0{"sid":"s1"}"#))
+        #expect(self.sent(actions).isEmpty, "and no DISCONNECT is owed any more")
+        #expect(self.events(actions) == [.connect(id: "s1", recovered: false)])
+    }
+}
