@@ -153,6 +153,9 @@ public struct NamespaceStateMachine: Sendable {
     /// Emits in the retry queue.
     public var queuedCount: Int { self.retryQueue.count }
 
+    /// ``SocketOptions/sendBufferLimit``, a negative value read as 0 (every buffered emit refused).
+    private var sendBufferLimit: Int { Swift.max(0, self.options.sendBufferLimit) }
+
     /// Changes the auth payload used by the next CONNECT (`socket.auth = …`; §6 item 21).
     public mutating func setAuth(_ auth: SocketOptions.Auth) {
         self.options.auth = auth
@@ -238,8 +241,8 @@ public struct NamespaceStateMachine: Sendable {
         if options.volatile && !(canSendNow && writable) {
             return (.dropped, [])
         }
-        if !canSendNow && self.sendBuffer.count >= self.options.sendBufferLimit {
-            throw .sendBufferFull(limit: self.options.sendBufferLimit)
+        if !canSendNow && self.sendBuffer.count >= self.sendBufferLimit {
+            throw .sendBufferFull(limit: self.sendBufferLimit)
         }
 
         var actions: [Action] = []
@@ -452,8 +455,14 @@ public struct NamespaceStateMachine: Sendable {
         case .connecting, .awaitingManager, .awaitingAuth:
             // Events before the CONNECT reply (python-socketio's connect handler, recovered
             // packets) wait for it (inventory §6 item 22).
-            if self.receiveBuffer.count >= self.options.receiveBufferLimit {
-                let excess = self.receiveBuffer.count - self.options.receiveBufferLimit + 1
+            // A limit of 0 or less keeps nothing: this event is the one dropped.
+            let limit = Swift.max(0, self.options.receiveBufferLimit)
+            guard limit > 0 else {
+                actions.append(.event(.eventsDropped(1)))
+                return actions
+            }
+            if self.receiveBuffer.count >= limit {
+                let excess = self.receiveBuffer.count - limit + 1
                 self.receiveBuffer.removeFirst(excess)
                 actions.append(.event(.eventsDropped(excess)))
             }

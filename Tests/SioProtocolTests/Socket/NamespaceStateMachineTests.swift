@@ -316,3 +316,23 @@ extension NamespaceStateMachineTests {
         #expect(self.events(actions) == [.connect(id: "s1", recovered: false)])
     }
 }
+
+// MARK: - Limits ≤ 0
+
+extension NamespaceStateMachineTests {
+    @Test func receiveBufferLimit_zeroOrNegative_dropsEveryEarlyEvent() throws {
+        for limit in [0, -1] {
+            var socket = NamespaceStateMachine(namespace: "/", options: SocketOptions(receiveBufferLimit: limit))
+            _ = socket.connect(managerOpen: true)
+            #expect(self.events(socket.received(try self.reply(#"2["early"]"#))) == [.eventsDropped(1)])
+            #expect(self.events(socket.received(try self.reply(#"0{"sid":"s1"}"#))) == [.connect(id: "s1", recovered: false)])
+        }
+    }
+
+    @Test func sendBufferLimit_zeroOrNegative_refusesEveryBufferedEmit() throws {
+        for limit in [0, -1] {
+            var socket = NamespaceStateMachine(namespace: "/", options: SocketOptions(sendBufferLimit: limit))
+            #expect(throws: EmitError.sendBufferFull(limit: 0)) { try self.emit(&socket, "a") }
+        }
+    }
+}
