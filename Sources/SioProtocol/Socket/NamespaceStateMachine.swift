@@ -29,8 +29,8 @@ import SioJSON
 ///   connected, or the transport busy), and a dropped emit registers no ack.
 /// - items 18/19, fixed: flags are per emit; the retry queue treats any ack as success and
 ///   never reads the server's first argument as an error.
-/// - item 20, kept: the recovery offset is the last string argument of the last event, and it
-///   stays in the arguments delivered.
+/// - item 20, kept: the recovery offset is the last string argument of the last event without
+///   an ack id, and it stays in the arguments delivered.
 /// - item 21: ``setAuth(_:)`` changes the auth payload of the next CONNECT.
 /// - item 22, kept: events received before the CONNECT reply wait in a bounded receive buffer
 ///   and are delivered before `connect`.
@@ -473,9 +473,10 @@ public struct NamespaceStateMachine: Sendable {
         return actions
     }
 
-    /// `emitEvent`; §6 item 20, kept: the offset stays in the arguments delivered.
+    /// `emitEvent`; §6 item 20, kept: the offset stays in the arguments delivered. An event
+    /// carrying an ack id has none: the reference's last argument is then the ack function.
     private mutating func deliver(_ event: IncomingEvent, into actions: inout [Action]) {
-        if self.pid != nil, let offset = event.arguments.lastStringArgument {
+        if self.pid != nil, event.ackId == nil, let offset = event.arguments.lastStringArgument {
             self.offset = offset
         }
         actions.append(.event(.event(event)))

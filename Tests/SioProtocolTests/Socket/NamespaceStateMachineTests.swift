@@ -336,3 +336,17 @@ extension NamespaceStateMachineTests {
         }
     }
 }
+
+// MARK: - Recovery offset (§6 item 20)
+
+extension NamespaceStateMachineTests {
+    @Test func recovery_offsetIsNotTakenFromEventsWithAnAckId() throws {
+        var socket = NamespaceStateMachine(namespace: "/", recovery: (pid: "P", offset: "OFF1"))
+        _ = socket.connect(managerOpen: true)
+        _ = socket.received(try self.reply(#"0{"sid":"s1","pid":"P"}"#))
+        _ = socket.received(try self.reply(#"27["question","not-an-offset"]"#))
+        #expect(socket.offset == "OFF1", "the reference's last argument is then the ack function")
+        _ = socket.received(try self.reply(#"2["foo","OFF2"]"#))
+        #expect(socket.offset == "OFF2")
+    }
+}
