@@ -15,8 +15,9 @@ import SioJSON
 /// - item 5, kept: every active socket gets `disconnect` when the engine closes, connected or not.
 /// - item 6, N/A: there are no listeners here; each event is returned once, by the transition
 ///   that caused it. Registering handlers once is the client layer's concern.
-/// - item 7: the send buffer is bounded (``SocketOptions/sendBufferLimit``); an emit past it is
-///   refused with an error, never dropped silently. It survives `disconnect()`, as in the
+/// - item 7: the send buffer and the retry queue together are bounded
+///   (``SocketOptions/sendBufferLimit``); an emit past it is refused with an error, never
+///   dropped silently. It survives `disconnect()`, as in the
 ///   reference (emits made after a manual disconnect go out on the next connect).
 /// - item 9, fixed: every pending ack is answered: with the server's arguments, or with
 ///   ``AckError/timedOut`` / ``AckError/disconnected``. Acks of packets still in the send buffer
@@ -218,7 +219,8 @@ public struct NamespaceStateMachine: Sendable {
     ///
     /// §6 item 17, fixed: a volatile emit that cannot be written now is dropped, ack and all.
     /// §6 item 18, fixed: `options` belong to this emit; nothing carries over to the next.
-    /// §6 item 7: past ``SocketOptions/sendBufferLimit`` the emit is refused, not dropped.
+    /// §6 item 7: past ``SocketOptions/sendBufferLimit`` (send buffer plus retry queue) the emit
+    /// is refused, not dropped.
     public mutating func emit(
         _ name: EventName, _ arguments: EventArguments, options: EmitOptions, writable: Bool, pingExpired: Bool
     ) throws(EmitError) -> (EmitStatus, [Action]) {
@@ -226,6 +228,10 @@ public struct NamespaceStateMachine: Sendable {
         let canSendNow = self.isConnected && !pingExpired
 
         if self.options.retries > 0 && !options.volatile {
+            // The retry queue is a buffer too: bounded with the send buffer (§6 item 7).
+            if self.retryQueue.count + self.sendBuffer.count >= self.sendBufferLimit {
+                throw .sendBufferFull(limit: self.sendBufferLimit)
+            }
             let seq = self.nextQueueSeq
             self.nextQueueSeq += 1
             self.retryQueue.append(QueuedEmit(
@@ -241,7 +247,7 @@ public struct NamespaceStateMachine: Sendable {
         if options.volatile && !(canSendNow && writable) {
             return (.dropped, [])
         }
-        if !canSendNow && self.sendBuffer.count >= self.sendBufferLimit {
+        if !canSendNow && self.sendBuffer.count + self.retryQueue.count >= self.sendBufferLimit {
             throw .sendBufferFull(limit: self.sendBufferLimit)
         }
 

@@ -350,3 +350,16 @@ extension NamespaceStateMachineTests {
         #expect(socket.offset == "OFF2")
     }
 }
+
+// MARK: - The retry queue is bounded (§6 item 7)
+
+extension NamespaceStateMachineTests {
+    @Test func retryQueue_isBoundedBySendBufferLimit() throws {
+        var socket = NamespaceStateMachine(namespace: "/", options: SocketOptions(retries: 1, sendBufferLimit: 2))
+        _ = socket.connect(managerOpen: false)
+        #expect(try self.emit(&socket, "a").0 == .buffered)
+        #expect(try self.emit(&socket, "b").0 == .buffered)
+        #expect(throws: EmitError.sendBufferFull(limit: 2)) { try self.emit(&socket, "c") }
+        #expect(socket.queuedCount == 2)
+    }
+}
