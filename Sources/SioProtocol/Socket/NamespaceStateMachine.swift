@@ -321,19 +321,44 @@ public struct NamespaceStateMachine: Sendable {
     }
 
     /// The engine closed (`Socket.onclose`). Packets the engine never sent come back first
-    /// (§6 item 29, made visible): they return to the front of the send buffer.
+    /// (§6 item 29, made visible): they return to the front of the send buffer — except those
+    /// the socket no longer owes (see ``returnedPackets(_:)``).
     public mutating func managerClosed(
         _ reason: DisconnectReason, description: String?, unsent: [SocketPacket] = []
     ) -> [Action] {
         self.disconnectWhenConnected = false
-        let returned = unsent.filter { $0.type == .event || $0.type == .binaryEvent }
-            .map { BufferedPacket(packet: $0, compress: true) }
-        self.sendBuffer.insert(contentsOf: returned, at: 0)
+        self.sendBuffer.insert(contentsOf: self.returnedPackets(unsent), at: 0)
         guard self.isActive else { return [] }
         self.state = .awaitingManager
         var actions: [Action] = [.event(.disconnect(reason, description: description))]
         self.clearAcks(into: &actions)
         return actions
+    }
+
+    /// Packets an engine that was closing gracefully never sent, reported after
+    /// ``managerClosed(_:description:unsent:)`` (§6 item 29): sent now when connected again,
+    /// else put at the front of the send buffer; filtered as ``returnedPackets(_:)``.
+    public mutating func managerReturned(unsent: [SocketPacket]) -> [Action] {
+        let returned = self.returnedPackets(unsent)
+        guard self.isConnected else {
+            self.sendBuffer.insert(contentsOf: returned, at: 0)
+            return []
+        }
+        return returned.map { .send($0.packet, compress: $0.compress) }
+    }
+
+    /// The unsent packets worth resending: events only (CONNECT/DISCONNECT/ACK belong to the
+    /// dead session), and of those with an ack id only the ones whose ack a user still awaits.
+    /// A retry-queue packet is resent by the queue itself (the forced drain after the next
+    /// CONNECT), and a packet whose ack completed or timed out must not go out again.
+    private func returnedPackets(_ unsent: [SocketPacket]) -> [BufferedPacket] {
+        unsent.filter { packet in
+            guard packet.type == .event || packet.type == .binaryEvent else { return false }
+            guard let id = packet.id else { return true }
+            guard let pending = self.pendingAcks[id], case .user = pending.owner else { return false }
+            return true
+        }
+        .map { BufferedPacket(packet: $0, compress: true) }
     }
 
     /// A packet for this namespace arrived.

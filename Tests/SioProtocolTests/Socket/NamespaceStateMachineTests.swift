@@ -363,3 +363,28 @@ extension NamespaceStateMachineTests {
         #expect(socket.queuedCount == 2)
     }
 }
+
+// MARK: - Unsent packets that must not come back (§6 item 29 with retries and acks)
+
+extension NamespaceStateMachineTests {
+    private func packets(_ actions: [Action]) -> [SocketPacket] {
+        actions.compactMap { if case .send(let packet, _) = $0 { packet } else { nil } }
+    }
+
+    @Test func unsentPackets_ofTheRetryQueue_areResentOnlyByTheQueue() throws {
+        var socket = try self.connected(SocketOptions(retries: 1, ackTimeout: 500))
+        let (_, actions) = try self.emit(&socket, "a")
+        _ = socket.managerClosed(.transportClose, description: nil, unsent: self.packets(actions))
+        #expect(socket.bufferedCount == 0)
+        _ = socket.managerOpened()
+        #expect(self.sent(socket.received(try self.reply(#"0{"sid":"s2"}"#))) == [#"21["a"]"#], "one resend, new id")
+    }
+
+    @Test func unsentPackets_whoseAckTimedOut_areNotResent() throws {
+        var socket = try self.connected()
+        let (_, actions) = try self.emit(&socket, "a", [], EmitOptions(ack: EmitToken(1), timeout: 100))
+        #expect(self.events(socket.ackTimerFired(ackId: 0)) == [.ackResult(EmitToken(1), .failure(.timedOut))])
+        _ = socket.managerClosed(.transportClose, description: nil, unsent: self.packets(actions))
+        #expect(socket.bufferedCount == 0)
+    }
+}
