@@ -250,7 +250,10 @@ extension ManagerStateMachine {
         return unsent
     }
 
-    /// `_close()`: closes without reconnecting.
+    /// `_close()`: closes without reconnecting. Every path ends in ``State/closed`` with the
+    /// backoff reset, as the reference's `_close` → `onclose` always resets it: otherwise a
+    /// later `connect` whose first attempt fails would never start the loop (`openFailed`
+    /// retries only from attempt 0).
     mutating func forceClose(now: Int64, into actions: inout [ManagerAction]) {
         self.skipReconnect = true
         switch self.state {
@@ -258,15 +261,14 @@ extension ManagerStateMachine {
             break
         case .waitingToReconnect:
             actions.append(.cancelTimer(.reconnect(generation: self.reconnectGeneration)))
-            self.state = .closed
         case .opening:
             actions.append(.cancelTimer(.connectTimeout(generation: self.engineGeneration)))
             self.abortEngine(now: now, into: &actions)
-            self.state = .closed
-            self.backoff.reset()
         case .open:
             self.closeEngine(reason: .forcedClose, description: nil, now: now, into: &actions)
         }
+        self.state = .closed
+        self.backoff.reset()
     }
 
     /// `_destroy`: when no socket is active any more, the connection has no reason to live.

@@ -342,3 +342,20 @@ import Testing
         #expect(h.run { $0.postCompleted(second, now: $1) } == [#"POST 420["waiting-1"]|42["waiting-2"]"#])
     }
 }
+
+// MARK: - forceClose resets the backoff
+
+extension ManagerTranscriptTests {
+    @Test func close_whileWaitingToReconnect_resetsTheBackoff_soTheNextConnectRetries() throws {
+        var h = ManagerHarness(ManagerConfiguration(reconnectionDelay: 300, randomizationFactor: 0, engine: EngineConfiguration(transports: [.websocket])))
+        try h.run { try $0.connect("/", now: $1) }
+        h.webSocketFails()
+        #expect(h.manager.state == .waitingToReconnect)
+        h.run { $0.close(now: $1) }
+        #expect(h.manager.state == .closed && h.timers.isEmpty)
+        #expect(h.manager.reconnectionAttempts == 0)
+        try h.run { try $0.connect("/", now: $1) }
+        h.webSocketFails()
+        #expect(h.timer { if case .reconnect = $0 { true } else { false } } == 300, "the loop starts again")
+    }
+}
