@@ -190,6 +190,21 @@ extension ManagerStateMachine {
         if self.configuration.reportsPackets {
             actions.append(.manager(.packet(packet)))
         }
+        if self.owedDisconnects.contains(packet.namespace) {
+            // The reply to the CONNECT of a removed socket (§6 item 4): now it may leave.
+            switch packet.type {
+            case .connect:
+                self.owedDisconnects.remove(packet.namespace)
+                let disconnect = NamespaceStateMachine.Action.send(.disconnect(namespace: packet.namespace), compress: true)
+                self.apply([disconnect], namespace: packet.namespace, now: now, into: &actions)
+                return
+            case .connectError:
+                self.owedDisconnects.remove(packet.namespace)
+                return
+            case .disconnect, .event, .ack, .binaryEvent, .binaryAck:
+                break
+            }
+        }
         // Packets for a namespace without a socket are dropped, as in the reference.
         guard let index = self.sockets.firstIndex(where: { $0.namespace == packet.namespace }) else { return }
         let wasActive = self.sockets[index].isActive
@@ -210,6 +225,7 @@ extension ManagerStateMachine {
     ) {
         self.decoder.reset()
         self.backoff.reset()
+        self.owedDisconnects.removeAll()
         self.state = .closed
         let returned = Self.packets(in: unsent)
         actions.append(.manager(.close(reason, description: description)))

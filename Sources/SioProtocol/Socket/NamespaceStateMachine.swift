@@ -84,7 +84,8 @@ public struct NamespaceStateMachine: Sendable {
     /// The offset of the last event received, sent back with `pid` (inventory §5.7).
     public private(set) var offset: String?
 
-    private var nextAckId: UInt64 = 0
+    /// The next ack id; the Manager seeds it when a namespace is re-added.
+    var nextAckId: UInt64 = 0
     private var pendingAcks: [UInt64: PendingAck] = [:]
     private var sendBuffer: [BufferedPacket] = []
     private var receiveBuffer: [IncomingEvent] = []

@@ -359,3 +359,44 @@ extension ManagerTranscriptTests {
         #expect(h.timer { if case .reconnect = $0 { true } else { false } } == 300, "the loop starts again")
     }
 }
+
+// MARK: - removeSocket while the CONNECT reply is pending (§6 item 4)
+
+extension ManagerTranscriptTests {
+    @Test func removeSocket_whileTheConnectReplyIsPending_sendsTheOwedDisconnect() throws {
+        var h = ManagerHarness(sockets: [("/", SocketOptions()), ("/admin", SocketOptions())])
+        h.connected()
+        #expect(try h.run { try $0.connect("/admin", now: $1) } == ["> 40/admin,"])
+        #expect(h.run { $0.removeSocket("/admin", now: $1) } == [])
+        #expect(h.server(#"40/admin,{"sid":"A"}"#) == ["> 41/admin,"])
+        #expect(h.server(#"40/admin,{"sid":"A"}"#) == [], "owed once")
+    }
+}
+
+// MARK: - Ack ids across removing and re-adding a namespace
+
+extension ManagerTranscriptTests {
+    @Test func ackIds_stayUniqueAcrossRemovingAndAddingANamespace() throws {
+        var h = ManagerHarness(sockets: [("/", SocketOptions()), ("/admin", SocketOptions())])
+        h.connected()
+        try h.run { try $0.connect("/admin", now: $1) }
+        h.server(#"40/admin,{"sid":"A"}"#)
+        #expect(try h.emit("old", [], namespace: "/admin", EmitOptions(ack: EmitToken(1), timeout: 1000)).1 == [#"> 42/admin,0["old"]"#])
+        h.run { $0.removeSocket("/admin", now: $1) }
+        try h.manager.addSocket("/admin")
+        try h.run { try $0.connect("/admin", now: $1) }
+        h.server(#"40/admin,{"sid":"A2"}"#)
+        #expect(try h.emit("new", [], namespace: "/admin", EmitOptions(ack: EmitToken(2), timeout: 5000)).1 == [#"> 42/admin,1["new"]"#])
+        #expect(h.run { $0.timerFired(.ack(namespace: "/admin", ackId: 0), now: $1) } == [], "the old socket's late timer")
+        #expect(h.socket("/admin").pendingAckCount == 1)
+    }
+}
+
+// MARK: - Namespace syntax
+
+extension ManagerTranscriptTests {
+    @Test func namespaces_mustNotContainAComma() {
+        var manager = ManagerStateMachine(random: ScriptedRandom([0]))
+        #expect(throws: ManagerError.invalidNamespace("/a,b")) { try manager.addSocket("/a,b") }
+    }
+}
