@@ -72,7 +72,8 @@ extension ManagerStateMachine {
 
     // MARK: - Engine events
 
-    /// Runs `body` on the engine of `id`'s generation; stale generations are ignored.
+    /// Runs `body` on the engine of `id`'s generation (the current one, or one still closing
+    /// gracefully); other generations are ignored.
     mutating func withEngine(
         _ id: ConnectionID, now: Int64, _ body: (inout EngineStateMachine) -> [EngineAction]
     ) -> [ManagerAction] {
@@ -82,38 +83,79 @@ extension ManagerStateMachine {
     mutating func withEngine(
         _ generation: UInt64, now: Int64, _ body: (inout EngineStateMachine) -> [EngineAction]
     ) -> [ManagerAction] {
-        guard generation == self.engineGeneration, var engine = self.engine else { return [] }
-        self.engine = nil
-        let engineActions = body(&engine)
-        self.engine = engine
-        self.priorWebSocketSuccess = engine.priorWebSocketSuccess
         var actions: [ManagerAction] = []
-        self.process(engineActions, generation: generation, now: now, into: &actions)
+        if generation == self.engineGeneration, var engine = self.engine {
+            self.engine = nil
+            let engineActions = body(&engine)
+            self.engine = engine
+            self.priorWebSocketSuccess = engine.priorWebSocketSuccess
+            self.process(engineActions, generation: generation, now: now, into: &actions)
+        } else if var engine = self.closingEngines.removeValue(forKey: generation) {
+            let engineActions = body(&engine)
+            if engine.readyState != .closed {
+                self.closingEngines[generation] = engine
+            }
+            self.processClosing(engineActions, generation: generation, now: now, into: &actions)
+        }
         return actions
     }
 
     /// Carries the engine's actions over to the driver and reacts to its events.
+    ///
+    /// An event may end the engine mid-batch (a parse error aborts it, its `.close` discards
+    /// it); the batch's later requests and timers belong to a dead session and are dropped.
+    /// Cancels and transport closes still go out: they only clean up.
     mutating func process(_ engineActions: [EngineAction], generation: UInt64, now: Int64, into actions: inout [ManagerAction]) {
         for action in engineActions {
             switch action {
-            case .get(let id, let sid):
-                actions.append(.get(ConnectionID(engine: generation, transport: id), sid: sid))
-            case .post(let id, let sid, let body):
-                actions.append(.post(ConnectionID(engine: generation, transport: id), sid: sid, body: body))
-            case .openWebSocket(let id, let sid):
-                actions.append(.openWebSocket(ConnectionID(engine: generation, transport: id), sid: sid))
-            case .sendWebSocket(let id, let messages, let compress):
-                actions.append(.sendWebSocket(ConnectionID(engine: generation, transport: id), messages, compress: compress))
-            case .closeTransport(let id):
-                actions.append(.closeTransport(ConnectionID(engine: generation, transport: id)))
-            case .scheduleTimer(let timer, let delay):
-                actions.append(.scheduleTimer(.engine(generation: generation, timer), afterMilliseconds: delay))
-            case .cancelTimer(let timer):
-                actions.append(.cancelTimer(.engine(generation: generation, timer)))
             case .event(let event):
                 guard generation == self.engineGeneration, self.engine != nil else { continue }
                 self.handle(event, now: now, into: &actions)
+            case .get, .post, .openWebSocket, .sendWebSocket, .scheduleTimer:
+                guard generation == self.engineGeneration, self.engine != nil else { continue }
+                Self.forward(action, generation: generation, into: &actions)
+            case .closeTransport, .cancelTimer:
+                Self.forward(action, generation: generation, into: &actions)
             }
+        }
+    }
+
+    /// The actions of an engine closing gracefully: its transport and timer actions go to the
+    /// driver; its final `.close` hands what it never sent back to the sockets (§6 item 29).
+    private mutating func processClosing(
+        _ engineActions: [EngineAction], generation: UInt64, now: Int64, into actions: inout [ManagerAction]
+    ) {
+        for action in engineActions {
+            switch action {
+            case .event(.close(_, _, let unsent, _)):
+                self.returnLate(unsent, now: now, into: &actions)
+            case .event:
+                break
+            case .get, .post, .openWebSocket, .sendWebSocket, .scheduleTimer, .closeTransport, .cancelTimer:
+                Self.forward(action, generation: generation, into: &actions)
+            }
+        }
+    }
+
+    /// An engine action other than an event, as the driver's action.
+    static func forward(_ action: EngineAction, generation: UInt64, into actions: inout [ManagerAction]) {
+        switch action {
+        case .get(let id, let sid):
+            actions.append(.get(ConnectionID(engine: generation, transport: id), sid: sid))
+        case .post(let id, let sid, let body):
+            actions.append(.post(ConnectionID(engine: generation, transport: id), sid: sid, body: body))
+        case .openWebSocket(let id, let sid):
+            actions.append(.openWebSocket(ConnectionID(engine: generation, transport: id), sid: sid))
+        case .sendWebSocket(let id, let messages, let compress):
+            actions.append(.sendWebSocket(ConnectionID(engine: generation, transport: id), messages, compress: compress))
+        case .closeTransport(let id):
+            actions.append(.closeTransport(ConnectionID(engine: generation, transport: id)))
+        case .scheduleTimer(let timer, let delay):
+            actions.append(.scheduleTimer(.engine(generation: generation, timer), afterMilliseconds: delay))
+        case .cancelTimer(let timer):
+            actions.append(.cancelTimer(.engine(generation: generation, timer)))
+        case .event:
+            break
         }
     }
 
@@ -240,30 +282,71 @@ extension ManagerStateMachine {
         self.scheduleReconnect(into: &actions)
     }
 
-    /// Closes the open engine ourselves (parse error, expired ping, forced close).
-    mutating func closeEngine(reason: DisconnectReason, description: String?, now: Int64, into actions: inout [ManagerAction]) {
-        let unsent = self.abortEngine(now: now, into: &actions)
+    /// Closes the open engine ourselves. `graceful` (the user's close, the last socket leaving)
+    /// lets a polling engine drain its buffer, DISCONNECTs and `1` first (it lives on in
+    /// `closingEngines`); otherwise (parse error, expired ping, ``dropConnection(now:)``) it is
+    /// aborted at once and everything it never sent returns to the sockets.
+    mutating func closeEngine(
+        reason: DisconnectReason, description: String?, graceful: Bool = false, now: Int64, into actions: inout [ManagerAction]
+    ) {
+        let unsent = graceful ? self.retireEngine(now: now, into: &actions) : self.abortEngine(now: now, into: &actions)
         self.closed(reason: reason, description: description, unsent: unsent, now: now, into: &actions)
     }
 
-    /// Closes the engine and keeps only its transport and timer actions; returns what it never sent.
+    /// Aborts the engine (``EngineStateMachine/abort(now:)``) and keeps only its transport and
+    /// timer actions; returns what it never sent.
     @discardableResult
     mutating func abortEngine(now: Int64, into actions: inout [ManagerAction]) -> [OutgoingMessage] {
         guard var engine = self.engine else { return [] }
         self.engine = nil
+        self.owedDisconnects.removeAll()
+        return Self.closeActions(engine.abort(now: now), generation: self.engineGeneration, into: &actions) ?? []
+    }
+
+    /// Closes the engine gracefully (``EngineStateMachine/close(now:)``). Over WebSocket it
+    /// closes at once and its unsent messages are returned; over polling it keeps draining in
+    /// `closingEngines` and reports them when it closes (``processClosing``).
+    private mutating func retireEngine(now: Int64, into actions: inout [ManagerAction]) -> [OutgoingMessage] {
+        guard var engine = self.engine else { return [] }
+        self.engine = nil
+        self.owedDisconnects.removeAll()
         let generation = self.engineGeneration
-        var unsent: [OutgoingMessage] = []
-        for action in engine.close(now: now) {
+        if let unsent = Self.closeActions(engine.close(now: now), generation: generation, into: &actions) {
+            return unsent
+        }
+        self.closingEngines[generation] = engine
+        return []
+    }
+
+    /// Forwards a closing engine's transport and timer actions; returns its `.close`'s unsent
+    /// messages, or nil when it has not closed yet.
+    private static func closeActions(
+        _ engineActions: [EngineAction], generation: UInt64, into actions: inout [ManagerAction]
+    ) -> [OutgoingMessage]? {
+        var unsent: [OutgoingMessage]?
+        for action in engineActions {
             switch action {
             case .event(.close(_, _, let messages, _)):
                 unsent = messages
             case .event:
                 break
             case .get, .post, .openWebSocket, .sendWebSocket, .closeTransport, .scheduleTimer, .cancelTimer:
-                self.process([action], generation: generation, now: now, into: &actions)
+                Self.forward(action, generation: generation, into: &actions)
             }
         }
         return unsent
+    }
+
+    /// Messages a gracefully closing engine never sent, after the sockets heard the close.
+    private mutating func returnLate(_ unsent: [OutgoingMessage], now: Int64, into actions: inout [ManagerAction]) {
+        let returned = Self.packets(in: unsent)
+        guard !returned.isEmpty else { return }
+        for index in self.sockets.indices {
+            let namespace = self.sockets[index].namespace
+            let mine = returned.filter { $0.namespace == namespace }
+            guard !mine.isEmpty else { continue }
+            self.apply(self.sockets[index].managerReturned(unsent: mine), namespace: namespace, now: now, into: &actions)
+        }
     }
 
     /// `_close()`: closes without reconnecting. Every path ends in ``State/closed`` with the
@@ -281,7 +364,7 @@ extension ManagerStateMachine {
             actions.append(.cancelTimer(.connectTimeout(generation: self.engineGeneration)))
             self.abortEngine(now: now, into: &actions)
         case .open:
-            self.closeEngine(reason: .forcedClose, description: nil, now: now, into: &actions)
+            self.closeEngine(reason: .forcedClose, description: nil, graceful: true, now: now, into: &actions)
         }
         self.state = .closed
         self.backoff.reset()

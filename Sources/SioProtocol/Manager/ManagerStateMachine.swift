@@ -49,6 +49,9 @@ public struct ManagerStateMachine: Sendable {
     public internal(set) var state: State = .closed
 
     var engine: EngineStateMachine?
+    /// Engines closed gracefully over polling (``close(now:)``, the last socket leaving) that
+    /// still drain their buffer and `1`, by generation; dropped when their `.close` arrives.
+    var closingEngines: [UInt64: EngineStateMachine] = [:]
     var engineGeneration: UInt64 = 0
     var reconnectGeneration: UInt64 = 0
     var skipReconnect = false
@@ -183,7 +186,9 @@ public struct ManagerStateMachine: Sendable {
     }
 
     /// `manager.close()`: closes the engine, no reconnection. Sockets stay active and reconnect
-    /// on the next ``open(now:)``.
+    /// on the next ``open(now:)``. Over polling the engine first drains its buffer and `1`
+    /// (its transport actions keep coming until its POST completes); what it never sends goes
+    /// back to the sockets' send buffers.
     public mutating func close(now: Int64) -> [ManagerAction] {
         var actions: [ManagerAction] = []
         self.forceClose(now: now, into: &actions)
@@ -192,7 +197,8 @@ public struct ManagerStateMachine: Sendable {
 
     /// Closes the engine alone, as the reference's `socket.io.engine.close()`: sockets hear
     /// `forced close` and the Manager reconnects (with connection state recovery, the session
-    /// is restored).
+    /// is restored). The engine is aborted at once (``EngineStateMachine/abort(now:)``): what
+    /// it never sent goes back to the sockets' send buffers and is sent after reconnecting.
     public mutating func dropConnection(now: Int64) -> [ManagerAction] {
         guard self.state == .open else { return [] }
         var actions: [ManagerAction] = []
@@ -293,7 +299,6 @@ public struct ManagerStateMachine: Sendable {
         var actions: [ManagerAction] = []
         switch timer {
         case .engine(let generation, let engineTimer):
-            guard generation == self.engineGeneration, self.engine != nil else { return [] }
             return self.withEngine(generation, now: now) { $0.timerFired(engineTimer, now: now) }
         case .connectTimeout(let generation):
             guard generation == self.engineGeneration, case .opening(let reconnect) = self.state else { return [] }

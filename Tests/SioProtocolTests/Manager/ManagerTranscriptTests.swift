@@ -400,3 +400,98 @@ extension ManagerTranscriptTests {
         #expect(throws: ManagerError.invalidNamespace("/a,b")) { try manager.addSocket("/a,b") }
     }
 }
+
+// MARK: - Closing the engine ourselves over polling (§6 items 29/32)
+
+extension ManagerPollingTests {
+    /// Opens over polling and connects "/" (sid P1); the CONNECT's POST has completed, a GET is out.
+    private func connectedOverPolling() throws -> ManagerHarness {
+        var h = ManagerHarness(self.polling)
+        try h.run { try $0.connect("/", now: $1) }
+        let id = try #require(h.polling)
+        h.run { $0.pollCompleted(id, body: "0" + ManagerHarness.handshake + "\u{1e}" + #"40{"sid":"P1"}"#, now: $1) }
+        h.run { $0.postCompleted(id, now: $1) }
+        return h
+    }
+
+    private func onlyReconnectTimers(_ h: ManagerHarness) -> Bool {
+        h.timers.keys.allSatisfy { if case .reconnect = $0 { true } else { false } }
+    }
+
+    @Test func dropConnection_overPolling_abortsAtOnce_andReturnsWhatNeverLeft() throws {
+        var h = try self.connectedOverPolling()
+        let first = try #require(h.polling)
+        try h.emit("in-flight")
+        try h.emit("waiting-1", [], EmitOptions(ack: EmitToken(1)))
+        try h.emit("waiting-2")
+        #expect(h.run { $0.dropConnection(now: $1) } == ["close transport", "manager close forced close", "/ disconnect forced close"])
+        #expect(h.socket().bufferedCount == 2, "never transmitted: back in the send buffer")
+        #expect(h.socket().pendingAckCount == 1)
+        #expect(self.onlyReconnectTimers(h), "no heartbeat left behind")
+        #expect(h.run { $0.postCompleted(first, now: $1) } == [], "the dead session's POST answer is ignored")
+        h.advance(to: 1000)
+        let second = try #require(h.polling)
+        h.run { $0.pollCompleted(second, body: "0" + ManagerHarness.handshake + "\u{1e}" + #"40{"sid":"P2"}"#, now: $1) }
+        #expect(h.run { $0.postCompleted(second, now: $1) } == [#"POST 420["waiting-1"]|42["waiting-2"]"#])
+    }
+
+    @Test func parseError_overPolling_abortsAtOnce() throws {
+        var h = try self.connectedOverPolling()
+        try h.emit("in-flight")
+        try h.emit("waiting")
+        let id = try #require(h.polling)
+        #expect(h.run { $0.pollCompleted(id, body: #"42["disconnect"]"#, now: $1) } == [
+            "close transport", "manager close parse error", "/ disconnect parse error",
+        ])
+        #expect(h.socket().bufferedCount == 1)
+        #expect(self.onlyReconnectTimers(h))
+    }
+
+    @Test func managerClose_overPolling_drainsTheBufferAndOne_beforeClosingTheTransport() throws {
+        var h = try self.connectedOverPolling()
+        let id = try #require(h.polling)
+        try h.emit("in-flight")
+        try h.emit("waiting")
+        #expect(h.run { $0.close(now: $1) } == ["manager close forced close", "/ disconnect forced close"])
+        #expect(h.manager.state == .closed)
+        #expect(h.run { $0.postCompleted(id, now: $1) } == [#"POST 42["waiting"]|1"#])
+        #expect(h.run { $0.postCompleted(id, now: $1) } == ["close transport"])
+        #expect(h.timers.isEmpty, "no heartbeat left behind")
+    }
+
+    @Test func managerClose_overPolling_whenThePostNeverAnswers_returnsWhatItHeld() throws {
+        var h = try self.connectedOverPolling()
+        try h.emit("in-flight")
+        try h.emit("waiting")
+        h.run { $0.close(now: $1) }
+        #expect(h.advance(to: 3000) == ["close transport"], "the closing engine's heartbeat ends it")
+        #expect(h.socket().bufferedCount == 1, "never transmitted: back in the send buffer")
+        #expect(h.timers.isEmpty)
+    }
+
+    @Test func lastSocketLeaving_overPolling_deliversDisconnectThenOne() throws {
+        var h = try self.connectedOverPolling()
+        let id = try #require(h.polling)
+        try h.emit("in-flight")
+        #expect(try h.run { try $0.disconnect("/", now: $1) } == ["/ disconnect io client disconnect", "manager close forced close"])
+        #expect(h.run { $0.postCompleted(id, now: $1) } == ["POST 41|1"])
+        #expect(h.run { $0.postCompleted(id, now: $1) } == ["close transport"])
+        #expect(h.timers.isEmpty)
+    }
+}
+
+// MARK: - Actions of a session discarded mid-batch
+
+extension ManagerPollingTests {
+    @Test func pollingBody_parseErrorThenPing_forwardsNothingForTheDeadSession() throws {
+        var h = ManagerHarness(self.polling)
+        try h.run { try $0.connect("/", now: $1) }
+        let id = try #require(h.polling)
+        h.run { $0.pollCompleted(id, body: "0" + ManagerHarness.handshake + "\u{1e}" + #"40{"sid":"P1"}"#, now: $1) }
+        h.run { $0.postCompleted(id, now: $1) }
+        #expect(h.run { $0.pollCompleted(id, body: #"42["disconnect"]"# + "\u{1e}2", now: $1) } == [
+            "close transport", "manager close parse error", "/ disconnect parse error",
+        ], "no POST 3, GET or heartbeat for the dead session")
+        #expect(h.timers.keys.allSatisfy { if case .reconnect = $0 { true } else { false } })
+    }
+}
