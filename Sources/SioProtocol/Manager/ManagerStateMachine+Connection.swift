@@ -380,39 +380,52 @@ extension ManagerStateMachine {
 
     /// Carries out a socket's actions: packets to the engine (consecutive ones in one write, so
     /// polling batches them), timers and events to the driver.
+    ///
+    /// A write can close the engine (the heartbeat deadline passed, §6 item 16); the socket then
+    /// already heard `managerClosed`. If that left it active (reset to ``NamespaceStateMachine/State/awaitingManager``,
+    /// acks cleared), the rest of its actions describe a state it is no longer in — a `connect`
+    /// after the `disconnect`, an ack timer for a cleared ack — and are dropped; packets among
+    /// them stay with the socket (send buffer, retry queue). An inactive socket's remaining
+    /// actions (its own `disconnect`, ack results) still go out.
     mutating func apply(_ socketActions: [NamespaceStateMachine.Action], namespace: String, now: Int64, into actions: inout [ManagerAction]) {
         var outgoing: [OutgoingMessage] = []
         for action in socketActions {
-            switch action {
-            case .send(let packet, let compress):
+            if case .send(let packet, let compress) = action {
                 for data in packet.encoded() {
                     outgoing.append(OutgoingMessage(data: data, compress: compress, tag: 0))
                 }
                 continue
+            }
+            if self.write(&outgoing, now: now, into: &actions), self.socket(namespace)?.isActive == true {
+                return
+            }
+            switch action {
+            case .send:
+                break
             case .scheduleAckTimer(let ackId, let delay):
-                self.write(&outgoing, now: now, into: &actions)
                 actions.append(.scheduleTimer(.ack(namespace: namespace, ackId: ackId), afterMilliseconds: delay))
             case .cancelAckTimer(let ackId):
-                self.write(&outgoing, now: now, into: &actions)
                 actions.append(.cancelTimer(.ack(namespace: namespace, ackId: ackId)))
             case .event(let event):
-                self.write(&outgoing, now: now, into: &actions)
                 actions.append(.socket(namespace: namespace, event))
             }
         }
         self.write(&outgoing, now: now, into: &actions)
     }
 
-    private mutating func write(_ outgoing: inout [OutgoingMessage], now: Int64, into actions: inout [ManagerAction]) {
-        guard !outgoing.isEmpty else { return }
+    /// Hands `outgoing` to the engine; returns whether that closed it.
+    @discardableResult
+    private mutating func write(_ outgoing: inout [OutgoingMessage], now: Int64, into actions: inout [ManagerAction]) -> Bool {
+        guard !outgoing.isEmpty else { return false }
         let messages = outgoing
         outgoing.removeAll()
         let generation = self.engineGeneration
-        guard var engine = self.engine else { return }
+        guard var engine = self.engine else { return false }
         self.engine = nil
         let engineActions = engine.send(messages, now: now)
         self.engine = engine
         self.process(engineActions, generation: generation, now: now, into: &actions)
+        return self.engine == nil || self.engineGeneration != generation
     }
 
     /// Our own packets back from the engine's write buffer.

@@ -495,3 +495,18 @@ extension ManagerPollingTests {
         #expect(h.timers.keys.allSatisfy { if case .reconnect = $0 { true } else { false } })
     }
 }
+
+// MARK: - A write that closes the engine mid-batch
+
+extension ManagerTranscriptTests {
+    @Test func connectReply_afterThePingDeadline_closesWithoutReportingConnect() throws {
+        var h = ManagerHarness()
+        try h.run { try $0.connect("/", now: $1) }
+        h.acceptWebSocket()
+        #expect(try h.emit("early").0 == .buffered)
+        h.now = 5000  // suspended: the heartbeat timer never fired
+        #expect(h.server(#"40{"sid":"S"}"#) == ["close transport", "manager close ping timeout", "/ disconnect ping timeout"])
+        #expect(h.socket().state == .awaitingManager)
+        #expect(h.socket().bufferedCount == 1, "the flushed emit came back")
+    }
+}
