@@ -210,6 +210,17 @@ public struct EngineStateMachine: Sendable {
         return actions
     }
 
+    /// Closes at once with reason "forced close", on any transport and also while `.closing`:
+    /// the heartbeat is cancelled, every transport closed, and `.close` reports the whole write
+    /// buffer (and messages refused while closing) as `unsent`, a polling POST without an
+    /// answer as `inFlight` (§6 item 29). For an owner that discards the session now (parse
+    /// error, dead connection) rather than waiting for `close(now:)` to drain over polling.
+    public mutating func abort(now: Int64) -> [EngineAction] {
+        var actions: [EngineAction] = []
+        self.finishClose(.forcedClose, description: nil, actions: &actions)
+        return actions
+    }
+
     // MARK: - Timers
 
     /// A timer elapsed. The current heartbeat closes an open engine with "ping timeout"

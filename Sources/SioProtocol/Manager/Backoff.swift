@@ -8,7 +8,8 @@
 /// Quirk §6 item 12, fixed: the reference computes `min · 2^attempts` in floating point, which
 /// reaches infinity after 1015 attempts and then yields `NaN | 0 == 0`, so about half of all
 /// delays become 0 ms after ~85 minutes of failures. Here the exponent is clamped once the delay
-/// already exceeds `max`, so a long outage keeps backing off at `max`.
+/// already exceeds `max`, so a long outage keeps backing off at `max`. Delays up to `Int64.max`
+/// are handed out without trapping; negative `min`/`max` count as 0.
 public struct Backoff: Sendable, Hashable {
     /// The first delay (`reconnectionDelay`, milliseconds).
     public var min: Int64
@@ -19,9 +20,10 @@ public struct Backoff: Sendable, Hashable {
     /// Delays handed out since the last reset.
     public private(set) var attempts: Int = 0
 
+    /// Negative delays are read as 0.
     public init(min: Int64 = 1000, max: Int64 = 5000, jitter: Double = 0.5) {
-        self.min = min
-        self.max = max
+        self.min = Swift.max(0, min)
+        self.max = Swift.max(0, max)
         self.jitter = jitter > 0 && jitter <= 1 ? jitter : 0
     }
 
@@ -34,7 +36,10 @@ public struct Backoff: Sendable, Hashable {
             let deviation = (r * self.jitter * ms).rounded(.down)
             ms = Int((r * 10).rounded(.down)) & 1 == 0 ? ms - deviation : ms + deviation
         }
-        return Int64(Swift.min(ms, Double(self.max)).rounded(.towardZero))
+        let capped = Swift.min(ms, Double(Swift.max(0, self.max))).rounded(.towardZero)
+        // `Double(Int64.max)` is 2^63, one past `Int64.max`: converting it would trap.
+        guard capped < 0x1p63 else { return .max }
+        return Swift.max(0, Int64(capped))
     }
 
     /// Starts again from `min` (after a successful reconnection, every close, `reconnect_failed`).
@@ -47,7 +52,7 @@ public struct Backoff: Sendable, Hashable {
     /// for `r < 0.9`), so the result stays capped at `max`.
     private func exponentialDelay() -> Double {
         let cap = Double(self.max) * 16
-        var ms = Double(self.min)
+        var ms = Double(Swift.max(0, self.min))
         var remaining = self.attempts
         while remaining > 0 && ms <= cap && ms > 0 {
             ms *= 2

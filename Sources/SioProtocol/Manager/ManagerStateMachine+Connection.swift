@@ -72,7 +72,8 @@ extension ManagerStateMachine {
 
     // MARK: - Engine events
 
-    /// Runs `body` on the engine of `id`'s generation; stale generations are ignored.
+    /// Runs `body` on the engine of `id`'s generation (the current one, or one still closing
+    /// gracefully); other generations are ignored.
     mutating func withEngine(
         _ id: ConnectionID, now: Int64, _ body: (inout EngineStateMachine) -> [EngineAction]
     ) -> [ManagerAction] {
@@ -82,38 +83,79 @@ extension ManagerStateMachine {
     mutating func withEngine(
         _ generation: UInt64, now: Int64, _ body: (inout EngineStateMachine) -> [EngineAction]
     ) -> [ManagerAction] {
-        guard generation == self.engineGeneration, var engine = self.engine else { return [] }
-        self.engine = nil
-        let engineActions = body(&engine)
-        self.engine = engine
-        self.priorWebSocketSuccess = engine.priorWebSocketSuccess
         var actions: [ManagerAction] = []
-        self.process(engineActions, generation: generation, now: now, into: &actions)
+        if generation == self.engineGeneration, var engine = self.engine {
+            self.engine = nil
+            let engineActions = body(&engine)
+            self.engine = engine
+            self.priorWebSocketSuccess = engine.priorWebSocketSuccess
+            self.process(engineActions, generation: generation, now: now, into: &actions)
+        } else if var engine = self.closingEngines.removeValue(forKey: generation) {
+            let engineActions = body(&engine)
+            if engine.readyState != .closed {
+                self.closingEngines[generation] = engine
+            }
+            self.processClosing(engineActions, generation: generation, now: now, into: &actions)
+        }
         return actions
     }
 
     /// Carries the engine's actions over to the driver and reacts to its events.
+    ///
+    /// An event may end the engine mid-batch (a parse error aborts it, its `.close` discards
+    /// it); the batch's later requests and timers belong to a dead session and are dropped.
+    /// Cancels and transport closes still go out: they only clean up.
     mutating func process(_ engineActions: [EngineAction], generation: UInt64, now: Int64, into actions: inout [ManagerAction]) {
         for action in engineActions {
             switch action {
-            case .get(let id, let sid):
-                actions.append(.get(ConnectionID(engine: generation, transport: id), sid: sid))
-            case .post(let id, let sid, let body):
-                actions.append(.post(ConnectionID(engine: generation, transport: id), sid: sid, body: body))
-            case .openWebSocket(let id, let sid):
-                actions.append(.openWebSocket(ConnectionID(engine: generation, transport: id), sid: sid))
-            case .sendWebSocket(let id, let messages, let compress):
-                actions.append(.sendWebSocket(ConnectionID(engine: generation, transport: id), messages, compress: compress))
-            case .closeTransport(let id):
-                actions.append(.closeTransport(ConnectionID(engine: generation, transport: id)))
-            case .scheduleTimer(let timer, let delay):
-                actions.append(.scheduleTimer(.engine(generation: generation, timer), afterMilliseconds: delay))
-            case .cancelTimer(let timer):
-                actions.append(.cancelTimer(.engine(generation: generation, timer)))
             case .event(let event):
                 guard generation == self.engineGeneration, self.engine != nil else { continue }
                 self.handle(event, now: now, into: &actions)
+            case .get, .post, .openWebSocket, .sendWebSocket, .scheduleTimer:
+                guard generation == self.engineGeneration, self.engine != nil else { continue }
+                Self.forward(action, generation: generation, into: &actions)
+            case .closeTransport, .cancelTimer:
+                Self.forward(action, generation: generation, into: &actions)
             }
+        }
+    }
+
+    /// The actions of an engine closing gracefully: its transport and timer actions go to the
+    /// driver; its final `.close` hands what it never sent back to the sockets (§6 item 29).
+    private mutating func processClosing(
+        _ engineActions: [EngineAction], generation: UInt64, now: Int64, into actions: inout [ManagerAction]
+    ) {
+        for action in engineActions {
+            switch action {
+            case .event(.close(_, _, let unsent, _)):
+                self.returnLate(unsent, now: now, into: &actions)
+            case .event:
+                break
+            case .get, .post, .openWebSocket, .sendWebSocket, .scheduleTimer, .closeTransport, .cancelTimer:
+                Self.forward(action, generation: generation, into: &actions)
+            }
+        }
+    }
+
+    /// An engine action other than an event, as the driver's action.
+    static func forward(_ action: EngineAction, generation: UInt64, into actions: inout [ManagerAction]) {
+        switch action {
+        case .get(let id, let sid):
+            actions.append(.get(ConnectionID(engine: generation, transport: id), sid: sid))
+        case .post(let id, let sid, let body):
+            actions.append(.post(ConnectionID(engine: generation, transport: id), sid: sid, body: body))
+        case .openWebSocket(let id, let sid):
+            actions.append(.openWebSocket(ConnectionID(engine: generation, transport: id), sid: sid))
+        case .sendWebSocket(let id, let messages, let compress):
+            actions.append(.sendWebSocket(ConnectionID(engine: generation, transport: id), messages, compress: compress))
+        case .closeTransport(let id):
+            actions.append(.closeTransport(ConnectionID(engine: generation, transport: id)))
+        case .scheduleTimer(let timer, let delay):
+            actions.append(.scheduleTimer(.engine(generation: generation, timer), afterMilliseconds: delay))
+        case .cancelTimer(let timer):
+            actions.append(.cancelTimer(.engine(generation: generation, timer)))
+        case .event:
+            break
         }
     }
 
@@ -190,6 +232,21 @@ extension ManagerStateMachine {
         if self.configuration.reportsPackets {
             actions.append(.manager(.packet(packet)))
         }
+        if self.owedDisconnects.contains(packet.namespace) {
+            // The reply to the CONNECT of a removed socket (§6 item 4): now it may leave.
+            switch packet.type {
+            case .connect:
+                self.owedDisconnects.remove(packet.namespace)
+                let disconnect = NamespaceStateMachine.Action.send(.disconnect(namespace: packet.namespace), compress: true)
+                self.apply([disconnect], namespace: packet.namespace, now: now, into: &actions)
+                return
+            case .connectError:
+                self.owedDisconnects.remove(packet.namespace)
+                return
+            case .disconnect, .event, .ack, .binaryEvent, .binaryAck:
+                break
+            }
+        }
         // Packets for a namespace without a socket are dropped, as in the reference.
         guard let index = self.sockets.firstIndex(where: { $0.namespace == packet.namespace }) else { return }
         let wasActive = self.sockets[index].isActive
@@ -210,6 +267,7 @@ extension ManagerStateMachine {
     ) {
         self.decoder.reset()
         self.backoff.reset()
+        self.owedDisconnects.removeAll()
         self.state = .closed
         let returned = Self.packets(in: unsent)
         actions.append(.manager(.close(reason, description: description)))
@@ -224,33 +282,77 @@ extension ManagerStateMachine {
         self.scheduleReconnect(into: &actions)
     }
 
-    /// Closes the open engine ourselves (parse error, expired ping, forced close).
-    mutating func closeEngine(reason: DisconnectReason, description: String?, now: Int64, into actions: inout [ManagerAction]) {
-        let unsent = self.abortEngine(now: now, into: &actions)
+    /// Closes the open engine ourselves. `graceful` (the user's close, the last socket leaving)
+    /// lets a polling engine drain its buffer, DISCONNECTs and `1` first (it lives on in
+    /// `closingEngines`); otherwise (parse error, expired ping, ``dropConnection(now:)``) it is
+    /// aborted at once and everything it never sent returns to the sockets.
+    mutating func closeEngine(
+        reason: DisconnectReason, description: String?, graceful: Bool = false, now: Int64, into actions: inout [ManagerAction]
+    ) {
+        let unsent = graceful ? self.retireEngine(now: now, into: &actions) : self.abortEngine(now: now, into: &actions)
         self.closed(reason: reason, description: description, unsent: unsent, now: now, into: &actions)
     }
 
-    /// Closes the engine and keeps only its transport and timer actions; returns what it never sent.
+    /// Aborts the engine (``EngineStateMachine/abort(now:)``) and keeps only its transport and
+    /// timer actions; returns what it never sent.
     @discardableResult
     mutating func abortEngine(now: Int64, into actions: inout [ManagerAction]) -> [OutgoingMessage] {
         guard var engine = self.engine else { return [] }
         self.engine = nil
+        self.owedDisconnects.removeAll()
+        return Self.closeActions(engine.abort(now: now), generation: self.engineGeneration, into: &actions) ?? []
+    }
+
+    /// Closes the engine gracefully (``EngineStateMachine/close(now:)``). Over WebSocket it
+    /// closes at once and its unsent messages are returned; over polling it keeps draining in
+    /// `closingEngines` and reports them when it closes (``processClosing``).
+    private mutating func retireEngine(now: Int64, into actions: inout [ManagerAction]) -> [OutgoingMessage] {
+        guard var engine = self.engine else { return [] }
+        self.engine = nil
+        self.owedDisconnects.removeAll()
         let generation = self.engineGeneration
-        var unsent: [OutgoingMessage] = []
-        for action in engine.close(now: now) {
+        if let unsent = Self.closeActions(engine.close(now: now), generation: generation, into: &actions) {
+            return unsent
+        }
+        self.closingEngines[generation] = engine
+        return []
+    }
+
+    /// Forwards a closing engine's transport and timer actions; returns its `.close`'s unsent
+    /// messages, or nil when it has not closed yet.
+    private static func closeActions(
+        _ engineActions: [EngineAction], generation: UInt64, into actions: inout [ManagerAction]
+    ) -> [OutgoingMessage]? {
+        var unsent: [OutgoingMessage]?
+        for action in engineActions {
             switch action {
             case .event(.close(_, _, let messages, _)):
                 unsent = messages
             case .event:
                 break
             case .get, .post, .openWebSocket, .sendWebSocket, .closeTransport, .scheduleTimer, .cancelTimer:
-                self.process([action], generation: generation, now: now, into: &actions)
+                Self.forward(action, generation: generation, into: &actions)
             }
         }
         return unsent
     }
 
-    /// `_close()`: closes without reconnecting.
+    /// Messages a gracefully closing engine never sent, after the sockets heard the close.
+    private mutating func returnLate(_ unsent: [OutgoingMessage], now: Int64, into actions: inout [ManagerAction]) {
+        let returned = Self.packets(in: unsent)
+        guard !returned.isEmpty else { return }
+        for index in self.sockets.indices {
+            let namespace = self.sockets[index].namespace
+            let mine = returned.filter { $0.namespace == namespace }
+            guard !mine.isEmpty else { continue }
+            self.apply(self.sockets[index].managerReturned(unsent: mine), namespace: namespace, now: now, into: &actions)
+        }
+    }
+
+    /// `_close()`: closes without reconnecting. Every path ends in ``State/closed`` with the
+    /// backoff reset, as the reference's `_close` → `onclose` always resets it: otherwise a
+    /// later `connect` whose first attempt fails would never start the loop (`openFailed`
+    /// retries only from attempt 0).
     mutating func forceClose(now: Int64, into actions: inout [ManagerAction]) {
         self.skipReconnect = true
         switch self.state {
@@ -258,15 +360,14 @@ extension ManagerStateMachine {
             break
         case .waitingToReconnect:
             actions.append(.cancelTimer(.reconnect(generation: self.reconnectGeneration)))
-            self.state = .closed
         case .opening:
             actions.append(.cancelTimer(.connectTimeout(generation: self.engineGeneration)))
             self.abortEngine(now: now, into: &actions)
-            self.state = .closed
-            self.backoff.reset()
         case .open:
-            self.closeEngine(reason: .forcedClose, description: nil, now: now, into: &actions)
+            self.closeEngine(reason: .forcedClose, description: nil, graceful: true, now: now, into: &actions)
         }
+        self.state = .closed
+        self.backoff.reset()
     }
 
     /// `_destroy`: when no socket is active any more, the connection has no reason to live.
@@ -279,39 +380,52 @@ extension ManagerStateMachine {
 
     /// Carries out a socket's actions: packets to the engine (consecutive ones in one write, so
     /// polling batches them), timers and events to the driver.
+    ///
+    /// A write can close the engine (the heartbeat deadline passed, §6 item 16); the socket then
+    /// already heard `managerClosed`. If that left it active (reset to ``NamespaceStateMachine/State/awaitingManager``,
+    /// acks cleared), the rest of its actions describe a state it is no longer in — a `connect`
+    /// after the `disconnect`, an ack timer for a cleared ack — and are dropped; packets among
+    /// them stay with the socket (send buffer, retry queue). An inactive socket's remaining
+    /// actions (its own `disconnect`, ack results) still go out.
     mutating func apply(_ socketActions: [NamespaceStateMachine.Action], namespace: String, now: Int64, into actions: inout [ManagerAction]) {
         var outgoing: [OutgoingMessage] = []
         for action in socketActions {
-            switch action {
-            case .send(let packet, let compress):
+            if case .send(let packet, let compress) = action {
                 for data in packet.encoded() {
                     outgoing.append(OutgoingMessage(data: data, compress: compress, tag: 0))
                 }
                 continue
+            }
+            if self.write(&outgoing, now: now, into: &actions), self.socket(namespace)?.isActive == true {
+                return
+            }
+            switch action {
+            case .send:
+                break
             case .scheduleAckTimer(let ackId, let delay):
-                self.write(&outgoing, now: now, into: &actions)
                 actions.append(.scheduleTimer(.ack(namespace: namespace, ackId: ackId), afterMilliseconds: delay))
             case .cancelAckTimer(let ackId):
-                self.write(&outgoing, now: now, into: &actions)
                 actions.append(.cancelTimer(.ack(namespace: namespace, ackId: ackId)))
             case .event(let event):
-                self.write(&outgoing, now: now, into: &actions)
                 actions.append(.socket(namespace: namespace, event))
             }
         }
         self.write(&outgoing, now: now, into: &actions)
     }
 
-    private mutating func write(_ outgoing: inout [OutgoingMessage], now: Int64, into actions: inout [ManagerAction]) {
-        guard !outgoing.isEmpty else { return }
+    /// Hands `outgoing` to the engine; returns whether that closed it.
+    @discardableResult
+    private mutating func write(_ outgoing: inout [OutgoingMessage], now: Int64, into actions: inout [ManagerAction]) -> Bool {
+        guard !outgoing.isEmpty else { return false }
         let messages = outgoing
         outgoing.removeAll()
         let generation = self.engineGeneration
-        guard var engine = self.engine else { return }
+        guard var engine = self.engine else { return false }
         self.engine = nil
         let engineActions = engine.send(messages, now: now)
         self.engine = engine
         self.process(engineActions, generation: generation, now: now, into: &actions)
+        return self.engine == nil || self.engineGeneration != generation
     }
 
     /// Our own packets back from the engine's write buffer.

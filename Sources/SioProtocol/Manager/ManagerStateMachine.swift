@@ -49,6 +49,9 @@ public struct ManagerStateMachine: Sendable {
     public internal(set) var state: State = .closed
 
     var engine: EngineStateMachine?
+    /// Engines closed gracefully over polling (``close(now:)``, the last socket leaving) that
+    /// still drain their buffer and `1`, by generation; dropped when their `.close` arrives.
+    var closingEngines: [UInt64: EngineStateMachine] = [:]
     var engineGeneration: UInt64 = 0
     var reconnectGeneration: UInt64 = 0
     var skipReconnect = false
@@ -58,6 +61,12 @@ public struct ManagerStateMachine: Sendable {
     var sockets: [NamespaceStateMachine] = []
     /// `priorWebsocketSuccess`: kept per Manager (the reference keeps it per process).
     var priorWebSocketSuccess = false
+    /// Namespaces removed while their CONNECT reply was pending: each is owed a DISCONNECT when
+    /// that reply arrives (§6 item 4). Cleared when the engine closes.
+    var owedDisconnects: Set<String> = []
+    /// The next ack id of each removed namespace, so a re-added socket never reuses an id whose
+    /// ack timer (``ManagerTimer/ack(namespace:ackId:)``) may still fire for the old one.
+    var nextAckIds: [String: UInt64] = [:]
 
     /// A Manager with `configuration`; `random` supplies the backoff jitter.
     public init(configuration: ManagerConfiguration = ManagerConfiguration(), random: some RandomNumberGenerator & Sendable) {
@@ -98,24 +107,35 @@ public struct ManagerStateMachine: Sendable {
     // MARK: - Sockets
 
     /// Adds the socket for `namespace` (`manager.socket(nsp, opts)`). The namespace must start
-    /// with `/` (§6 item 27, fixed: the reference sends `0admin,` and breaks the server's parse).
+    /// with `/` and contain no `,` (§6 item 27, fixed: the reference sends `0admin,` and breaks
+    /// the server's parse; a `,` would end the namespace early on the wire). Ack ids continue
+    /// where an earlier socket of the namespace stopped.
     /// §6 item 21, changed: a namespace that has a socket is refused (the reference returns the
     /// existing socket and silently ignores the new options); change its auth with ``setAuth(_:_:)``.
     public mutating func addSocket(
         _ namespace: String, options: SocketOptions = SocketOptions(), recovery: (pid: String, offset: String?)? = nil
     ) throws(ManagerError) {
-        guard namespace.hasPrefix("/") else { throw .invalidNamespace(namespace) }
+        guard namespace.hasPrefix("/"), !namespace.contains(",") else { throw .invalidNamespace(namespace) }
         guard self.socket(namespace) == nil else { throw .namespaceInUse(namespace) }
-        self.sockets.append(NamespaceStateMachine(namespace: namespace, options: options, recovery: recovery))
+        var socket = NamespaceStateMachine(namespace: namespace, options: options, recovery: recovery)
+        socket.nextAckId = self.nextAckIds[namespace] ?? 0
+        self.sockets.append(socket)
     }
 
     /// Disconnects and removes the socket on `namespace`; its waiting emits fail with
-    /// ``AckError/closed``.
+    /// ``AckError/closed``. While its CONNECT reply is pending, the DISCONNECT goes out when
+    /// the reply arrives (§6 item 4).
     public mutating func removeSocket(_ namespace: String, now: Int64) -> [ManagerAction] {
         guard let index = self.sockets.firstIndex(where: { $0.namespace == namespace }) else { return [] }
         var actions: [ManagerAction] = []
+        if case .connecting = self.sockets[index].state {
+            self.owedDisconnects.insert(namespace)
+        }
         let socketActions = self.sockets[index].close()
         self.apply(socketActions, namespace: namespace, now: now, into: &actions)
+        if let index = self.sockets.firstIndex(where: { $0.namespace == namespace }) {
+            self.nextAckIds[namespace] = self.sockets[index].nextAckId
+        }
         self.sockets.removeAll { $0.namespace == namespace }
         self.closeIfNoSocketIsActive(now: now, into: &actions)
         return actions
@@ -166,7 +186,9 @@ public struct ManagerStateMachine: Sendable {
     }
 
     /// `manager.close()`: closes the engine, no reconnection. Sockets stay active and reconnect
-    /// on the next ``open(now:)``.
+    /// on the next ``open(now:)``. Over polling the engine first drains its buffer and `1`
+    /// (its transport actions keep coming until its POST completes); what it never sends goes
+    /// back to the sockets' send buffers.
     public mutating func close(now: Int64) -> [ManagerAction] {
         var actions: [ManagerAction] = []
         self.forceClose(now: now, into: &actions)
@@ -175,7 +197,8 @@ public struct ManagerStateMachine: Sendable {
 
     /// Closes the engine alone, as the reference's `socket.io.engine.close()`: sockets hear
     /// `forced close` and the Manager reconnects (with connection state recovery, the session
-    /// is restored).
+    /// is restored). The engine is aborted at once (``EngineStateMachine/abort(now:)``): what
+    /// it never sent goes back to the sockets' send buffers and is sent after reconnecting.
     public mutating func dropConnection(now: Int64) -> [ManagerAction] {
         guard self.state == .open else { return [] }
         var actions: [ManagerAction] = []
@@ -276,7 +299,6 @@ public struct ManagerStateMachine: Sendable {
         var actions: [ManagerAction] = []
         switch timer {
         case .engine(let generation, let engineTimer):
-            guard generation == self.engineGeneration, self.engine != nil else { return [] }
             return self.withEngine(generation, now: now) { $0.timerFired(engineTimer, now: now) }
         case .connectTimeout(let generation):
             guard generation == self.engineGeneration, case .opening(let reconnect) = self.state else { return [] }
@@ -295,14 +317,14 @@ public struct ManagerStateMachine: Sendable {
 
 /// Why a Manager refused a socket.
 public enum ManagerError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The namespace does not start with `/`.
+    /// The namespace does not start with `/`, or contains `,`.
     case invalidNamespace(String)
     /// A socket for the namespace exists on this Manager.
     case namespaceInUse(String)
 
     public var description: String {
         switch self {
-        case .invalidNamespace(let namespace): "namespace \"\(namespace)\" must start with \"/\""
+        case .invalidNamespace(let namespace): "namespace \"\(namespace)\" must start with \"/\" and contain no \",\""
         case .namespaceInUse(let namespace): "namespace \(namespace) already has a socket on this manager"
         }
     }

@@ -15,8 +15,9 @@ import SioJSON
 /// - item 5, kept: every active socket gets `disconnect` when the engine closes, connected or not.
 /// - item 6, N/A: there are no listeners here; each event is returned once, by the transition
 ///   that caused it. Registering handlers once is the client layer's concern.
-/// - item 7: the send buffer is bounded (``SocketOptions/sendBufferLimit``); an emit past it is
-///   refused with an error, never dropped silently. It survives `disconnect()`, as in the
+/// - item 7: the send buffer and the retry queue together are bounded
+///   (``SocketOptions/sendBufferLimit``); an emit past it is refused with an error, never
+///   dropped silently. It survives `disconnect()`, as in the
 ///   reference (emits made after a manual disconnect go out on the next connect).
 /// - item 9, fixed: every pending ack is answered: with the server's arguments, or with
 ///   ``AckError/timedOut`` / ``AckError/disconnected``. Acks of packets still in the send buffer
@@ -29,8 +30,8 @@ import SioJSON
 ///   connected, or the transport busy), and a dropped emit registers no ack.
 /// - items 18/19, fixed: flags are per emit; the retry queue treats any ack as success and
 ///   never reads the server's first argument as an error.
-/// - item 20, kept: the recovery offset is the last string argument of the last event, and it
-///   stays in the arguments delivered.
+/// - item 20, kept: the recovery offset is the last string argument of the last event without
+///   an ack id, and it stays in the arguments delivered.
 /// - item 21: ``setAuth(_:)`` changes the auth payload of the next CONNECT.
 /// - item 22, kept: events received before the CONNECT reply wait in a bounded receive buffer
 ///   and are delivered before `connect`.
@@ -83,7 +84,8 @@ public struct NamespaceStateMachine: Sendable {
     /// The offset of the last event received, sent back with `pid` (inventory §5.7).
     public private(set) var offset: String?
 
-    private var nextAckId: UInt64 = 0
+    /// The next ack id; the Manager seeds it when a namespace is re-added.
+    var nextAckId: UInt64 = 0
     private var pendingAcks: [UInt64: PendingAck] = [:]
     private var sendBuffer: [BufferedPacket] = []
     private var receiveBuffer: [IncomingEvent] = []
@@ -153,6 +155,9 @@ public struct NamespaceStateMachine: Sendable {
     /// Emits in the retry queue.
     public var queuedCount: Int { self.retryQueue.count }
 
+    /// ``SocketOptions/sendBufferLimit``, a negative value read as 0 (every buffered emit refused).
+    private var sendBufferLimit: Int { Swift.max(0, self.options.sendBufferLimit) }
+
     /// Changes the auth payload used by the next CONNECT (`socket.auth = …`; §6 item 21).
     public mutating func setAuth(_ auth: SocketOptions.Auth) {
         self.options.auth = auth
@@ -163,10 +168,16 @@ public struct NamespaceStateMachine: Sendable {
     /// `socket.connect()`. `managerOpen` says whether the engine is open now; when it is not,
     /// the Manager opens it and calls ``managerOpened()``.
     /// §6 item 3, fixed: a no-op while a CONNECT is pending (``State/connecting``) or about to be
-    /// sent (``State/awaitingAuth``); the reference guards on `connected` only.
+    /// sent (``State/awaitingAuth``); the reference guards on `connected` only. Also after
+    /// `disconnect()` while the first CONNECT is still pending: the DISCONNECT owed for it is
+    /// forgotten and the socket waits for that reply again (no second CONNECT, items 3/24).
     public mutating func connect(managerOpen: Bool) -> [Action] {
         switch self.state {
         case .connected, .connecting, .awaitingAuth:
+            return []
+        case .inactive where self.disconnectWhenConnected:
+            self.disconnectWhenConnected = false
+            self.state = .connecting
             return []
         case .inactive, .awaitingManager:
             self.state = .awaitingManager
@@ -209,7 +220,8 @@ public struct NamespaceStateMachine: Sendable {
     ///
     /// §6 item 17, fixed: a volatile emit that cannot be written now is dropped, ack and all.
     /// §6 item 18, fixed: `options` belong to this emit; nothing carries over to the next.
-    /// §6 item 7: past ``SocketOptions/sendBufferLimit`` the emit is refused, not dropped.
+    /// §6 item 7: past ``SocketOptions/sendBufferLimit`` (send buffer plus retry queue) the emit
+    /// is refused, not dropped.
     public mutating func emit(
         _ name: EventName, _ arguments: EventArguments, options: EmitOptions, writable: Bool, pingExpired: Bool
     ) throws(EmitError) -> (EmitStatus, [Action]) {
@@ -217,6 +229,10 @@ public struct NamespaceStateMachine: Sendable {
         let canSendNow = self.isConnected && !pingExpired
 
         if self.options.retries > 0 && !options.volatile {
+            // The retry queue is a buffer too: bounded with the send buffer (§6 item 7).
+            if self.retryQueue.count + self.sendBuffer.count >= self.sendBufferLimit {
+                throw .sendBufferFull(limit: self.sendBufferLimit)
+            }
             let seq = self.nextQueueSeq
             self.nextQueueSeq += 1
             self.retryQueue.append(QueuedEmit(
@@ -232,8 +248,8 @@ public struct NamespaceStateMachine: Sendable {
         if options.volatile && !(canSendNow && writable) {
             return (.dropped, [])
         }
-        if !canSendNow && self.sendBuffer.count >= self.options.sendBufferLimit {
-            throw .sendBufferFull(limit: self.options.sendBufferLimit)
+        if !canSendNow && self.sendBuffer.count + self.retryQueue.count >= self.sendBufferLimit {
+            throw .sendBufferFull(limit: self.sendBufferLimit)
         }
 
         var actions: [Action] = []
@@ -306,19 +322,44 @@ public struct NamespaceStateMachine: Sendable {
     }
 
     /// The engine closed (`Socket.onclose`). Packets the engine never sent come back first
-    /// (§6 item 29, made visible): they return to the front of the send buffer.
+    /// (§6 item 29, made visible): they return to the front of the send buffer — except those
+    /// the socket no longer owes (see ``returnedPackets(_:)``).
     public mutating func managerClosed(
         _ reason: DisconnectReason, description: String?, unsent: [SocketPacket] = []
     ) -> [Action] {
         self.disconnectWhenConnected = false
-        let returned = unsent.filter { $0.type == .event || $0.type == .binaryEvent }
-            .map { BufferedPacket(packet: $0, compress: true) }
-        self.sendBuffer.insert(contentsOf: returned, at: 0)
+        self.sendBuffer.insert(contentsOf: self.returnedPackets(unsent), at: 0)
         guard self.isActive else { return [] }
         self.state = .awaitingManager
         var actions: [Action] = [.event(.disconnect(reason, description: description))]
         self.clearAcks(into: &actions)
         return actions
+    }
+
+    /// Packets an engine that was closing gracefully never sent, reported after
+    /// ``managerClosed(_:description:unsent:)`` (§6 item 29): sent now when connected again,
+    /// else put at the front of the send buffer; filtered as ``returnedPackets(_:)``.
+    public mutating func managerReturned(unsent: [SocketPacket]) -> [Action] {
+        let returned = self.returnedPackets(unsent)
+        guard self.isConnected else {
+            self.sendBuffer.insert(contentsOf: returned, at: 0)
+            return []
+        }
+        return returned.map { .send($0.packet, compress: $0.compress) }
+    }
+
+    /// The unsent packets worth resending: events only (CONNECT/DISCONNECT/ACK belong to the
+    /// dead session), and of those with an ack id only the ones whose ack a user still awaits.
+    /// A retry-queue packet is resent by the queue itself (the forced drain after the next
+    /// CONNECT), and a packet whose ack completed or timed out must not go out again.
+    private func returnedPackets(_ unsent: [SocketPacket]) -> [BufferedPacket] {
+        unsent.filter { packet in
+            guard packet.type == .event || packet.type == .binaryEvent else { return false }
+            guard let id = packet.id else { return true }
+            guard let pending = self.pendingAcks[id], case .user = pending.owner else { return false }
+            return true
+        }
+        .map { BufferedPacket(packet: $0, compress: true) }
     }
 
     /// A packet for this namespace arrived.
@@ -446,8 +487,14 @@ public struct NamespaceStateMachine: Sendable {
         case .connecting, .awaitingManager, .awaitingAuth:
             // Events before the CONNECT reply (python-socketio's connect handler, recovered
             // packets) wait for it (inventory §6 item 22).
-            if self.receiveBuffer.count >= self.options.receiveBufferLimit {
-                let excess = self.receiveBuffer.count - self.options.receiveBufferLimit + 1
+            // A limit of 0 or less keeps nothing: this event is the one dropped.
+            let limit = Swift.max(0, self.options.receiveBufferLimit)
+            guard limit > 0 else {
+                actions.append(.event(.eventsDropped(1)))
+                return actions
+            }
+            if self.receiveBuffer.count >= limit {
+                let excess = self.receiveBuffer.count - limit + 1
                 self.receiveBuffer.removeFirst(excess)
                 actions.append(.event(.eventsDropped(excess)))
             }
@@ -458,9 +505,10 @@ public struct NamespaceStateMachine: Sendable {
         return actions
     }
 
-    /// `emitEvent`; §6 item 20, kept: the offset stays in the arguments delivered.
+    /// `emitEvent`; §6 item 20, kept: the offset stays in the arguments delivered. An event
+    /// carrying an ack id has none: the reference's last argument is then the ack function.
     private mutating func deliver(_ event: IncomingEvent, into actions: inout [Action]) {
-        if self.pid != nil, let offset = event.arguments.lastStringArgument {
+        if self.pid != nil, event.ackId == nil, let offset = event.arguments.lastStringArgument {
             self.offset = offset
         }
         actions.append(.event(.event(event)))

@@ -21,10 +21,13 @@ public struct SocketOptions: Sendable, Hashable {
     /// `ackTimeout` in milliseconds: the default timeout of emits that wait for an ack.
     public var ackTimeout: Int64?
     /// Packets kept while disconnected. At the bound a new emit is refused with
-    /// ``EmitError/sendBufferFull`` (nothing is dropped silently; §6 item 7).
+    /// ``EmitError/sendBufferFull`` (nothing is dropped silently; §6 item 7). It also bounds the
+    /// retry queue (`retries > 0`), counted together with the send buffer. 0 or less: nothing
+    /// is kept (every emit that would wait is refused).
     public var sendBufferLimit: Int
     /// Events received before the CONNECT reply and kept until it comes. At the bound the oldest
-    /// is dropped and ``SocketEvent/eventsDropped(_:)`` says how many.
+    /// is dropped and ``SocketEvent/eventsDropped(_:)`` says how many. 0 or less: every early
+    /// event is dropped, reported as `eventsDropped(1)`.
     public var receiveBufferLimit: Int
 
     public init(

@@ -72,3 +72,23 @@ struct ScriptedRandom: RandomNumberGenerator, Sendable {
         #expect(backoff.duration(using: &random) == 5000)
     }
 }
+
+// MARK: - Out-of-range configuration
+
+extension BackoffTests {
+    @Test func hugeOrNegativeDelays_neverTrap() {
+        var random = ScriptedRandom([0.99])
+        var huge = Backoff(min: .max, max: .max, jitter: 0.5)
+        #expect(huge.duration(using: &random) == .max)
+        #expect(huge.duration(using: &random) == .max)
+        var negative = Backoff(min: -5, max: -1, jitter: 0.5)
+        #expect(negative.duration(using: &random) == 0)
+    }
+
+    @Test func negativeManagerDelays_meanZero() throws {
+        var h = ManagerHarness(ManagerConfiguration(reconnectionDelay: -100, reconnectionDelayMax: -1, engine: EngineConfiguration(transports: [.websocket])))
+        try h.run { try $0.connect("/", now: $1) }
+        h.webSocketFails()
+        #expect(h.timer { if case .reconnect = $0 { true } else { false } } == 0)
+    }
+}

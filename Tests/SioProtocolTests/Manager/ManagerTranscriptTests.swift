@@ -342,3 +342,171 @@ import Testing
         #expect(h.run { $0.postCompleted(second, now: $1) } == [#"POST 420["waiting-1"]|42["waiting-2"]"#])
     }
 }
+
+// MARK: - forceClose resets the backoff
+
+extension ManagerTranscriptTests {
+    @Test func close_whileWaitingToReconnect_resetsTheBackoff_soTheNextConnectRetries() throws {
+        var h = ManagerHarness(ManagerConfiguration(reconnectionDelay: 300, randomizationFactor: 0, engine: EngineConfiguration(transports: [.websocket])))
+        try h.run { try $0.connect("/", now: $1) }
+        h.webSocketFails()
+        #expect(h.manager.state == .waitingToReconnect)
+        h.run { $0.close(now: $1) }
+        #expect(h.manager.state == .closed && h.timers.isEmpty)
+        #expect(h.manager.reconnectionAttempts == 0)
+        try h.run { try $0.connect("/", now: $1) }
+        h.webSocketFails()
+        #expect(h.timer { if case .reconnect = $0 { true } else { false } } == 300, "the loop starts again")
+    }
+}
+
+// MARK: - removeSocket while the CONNECT reply is pending (§6 item 4)
+
+extension ManagerTranscriptTests {
+    @Test func removeSocket_whileTheConnectReplyIsPending_sendsTheOwedDisconnect() throws {
+        var h = ManagerHarness(sockets: [("/", SocketOptions()), ("/admin", SocketOptions())])
+        h.connected()
+        #expect(try h.run { try $0.connect("/admin", now: $1) } == ["> 40/admin,"])
+        #expect(h.run { $0.removeSocket("/admin", now: $1) } == [])
+        #expect(h.server(#"40/admin,{"sid":"A"}"#) == ["> 41/admin,"])
+        #expect(h.server(#"40/admin,{"sid":"A"}"#) == [], "owed once")
+    }
+}
+
+// MARK: - Ack ids across removing and re-adding a namespace
+
+extension ManagerTranscriptTests {
+    @Test func ackIds_stayUniqueAcrossRemovingAndAddingANamespace() throws {
+        var h = ManagerHarness(sockets: [("/", SocketOptions()), ("/admin", SocketOptions())])
+        h.connected()
+        try h.run { try $0.connect("/admin", now: $1) }
+        h.server(#"40/admin,{"sid":"A"}"#)
+        #expect(try h.emit("old", [], namespace: "/admin", EmitOptions(ack: EmitToken(1), timeout: 1000)).1 == [#"> 42/admin,0["old"]"#])
+        h.run { $0.removeSocket("/admin", now: $1) }
+        try h.manager.addSocket("/admin")
+        try h.run { try $0.connect("/admin", now: $1) }
+        h.server(#"40/admin,{"sid":"A2"}"#)
+        #expect(try h.emit("new", [], namespace: "/admin", EmitOptions(ack: EmitToken(2), timeout: 5000)).1 == [#"> 42/admin,1["new"]"#])
+        #expect(h.run { $0.timerFired(.ack(namespace: "/admin", ackId: 0), now: $1) } == [], "the old socket's late timer")
+        #expect(h.socket("/admin").pendingAckCount == 1)
+    }
+}
+
+// MARK: - Namespace syntax
+
+extension ManagerTranscriptTests {
+    @Test func namespaces_mustNotContainAComma() {
+        var manager = ManagerStateMachine(random: ScriptedRandom([0]))
+        #expect(throws: ManagerError.invalidNamespace("/a,b")) { try manager.addSocket("/a,b") }
+    }
+}
+
+// MARK: - Closing the engine ourselves over polling (§6 items 29/32)
+
+extension ManagerPollingTests {
+    /// Opens over polling and connects "/" (sid P1); the CONNECT's POST has completed, a GET is out.
+    private func connectedOverPolling() throws -> ManagerHarness {
+        var h = ManagerHarness(self.polling)
+        try h.run { try $0.connect("/", now: $1) }
+        let id = try #require(h.polling)
+        h.run { $0.pollCompleted(id, body: "0" + ManagerHarness.handshake + "\u{1e}" + #"40{"sid":"P1"}"#, now: $1) }
+        h.run { $0.postCompleted(id, now: $1) }
+        return h
+    }
+
+    private func onlyReconnectTimers(_ h: ManagerHarness) -> Bool {
+        h.timers.keys.allSatisfy { if case .reconnect = $0 { true } else { false } }
+    }
+
+    @Test func dropConnection_overPolling_abortsAtOnce_andReturnsWhatNeverLeft() throws {
+        var h = try self.connectedOverPolling()
+        let first = try #require(h.polling)
+        try h.emit("in-flight")
+        try h.emit("waiting-1", [], EmitOptions(ack: EmitToken(1)))
+        try h.emit("waiting-2")
+        #expect(h.run { $0.dropConnection(now: $1) } == ["close transport", "manager close forced close", "/ disconnect forced close"])
+        #expect(h.socket().bufferedCount == 2, "never transmitted: back in the send buffer")
+        #expect(h.socket().pendingAckCount == 1)
+        #expect(self.onlyReconnectTimers(h), "no heartbeat left behind")
+        #expect(h.run { $0.postCompleted(first, now: $1) } == [], "the dead session's POST answer is ignored")
+        h.advance(to: 1000)
+        let second = try #require(h.polling)
+        h.run { $0.pollCompleted(second, body: "0" + ManagerHarness.handshake + "\u{1e}" + #"40{"sid":"P2"}"#, now: $1) }
+        #expect(h.run { $0.postCompleted(second, now: $1) } == [#"POST 420["waiting-1"]|42["waiting-2"]"#])
+    }
+
+    @Test func parseError_overPolling_abortsAtOnce() throws {
+        var h = try self.connectedOverPolling()
+        try h.emit("in-flight")
+        try h.emit("waiting")
+        let id = try #require(h.polling)
+        #expect(h.run { $0.pollCompleted(id, body: #"42["disconnect"]"#, now: $1) } == [
+            "close transport", "manager close parse error", "/ disconnect parse error",
+        ])
+        #expect(h.socket().bufferedCount == 1)
+        #expect(self.onlyReconnectTimers(h))
+    }
+
+    @Test func managerClose_overPolling_drainsTheBufferAndOne_beforeClosingTheTransport() throws {
+        var h = try self.connectedOverPolling()
+        let id = try #require(h.polling)
+        try h.emit("in-flight")
+        try h.emit("waiting")
+        #expect(h.run { $0.close(now: $1) } == ["manager close forced close", "/ disconnect forced close"])
+        #expect(h.manager.state == .closed)
+        #expect(h.run { $0.postCompleted(id, now: $1) } == [#"POST 42["waiting"]|1"#])
+        #expect(h.run { $0.postCompleted(id, now: $1) } == ["close transport"])
+        #expect(h.timers.isEmpty, "no heartbeat left behind")
+    }
+
+    @Test func managerClose_overPolling_whenThePostNeverAnswers_returnsWhatItHeld() throws {
+        var h = try self.connectedOverPolling()
+        try h.emit("in-flight")
+        try h.emit("waiting")
+        h.run { $0.close(now: $1) }
+        #expect(h.advance(to: 3000) == ["close transport"], "the closing engine's heartbeat ends it")
+        #expect(h.socket().bufferedCount == 1, "never transmitted: back in the send buffer")
+        #expect(h.timers.isEmpty)
+    }
+
+    @Test func lastSocketLeaving_overPolling_deliversDisconnectThenOne() throws {
+        var h = try self.connectedOverPolling()
+        let id = try #require(h.polling)
+        try h.emit("in-flight")
+        #expect(try h.run { try $0.disconnect("/", now: $1) } == ["/ disconnect io client disconnect", "manager close forced close"])
+        #expect(h.run { $0.postCompleted(id, now: $1) } == ["POST 41|1"])
+        #expect(h.run { $0.postCompleted(id, now: $1) } == ["close transport"])
+        #expect(h.timers.isEmpty)
+    }
+}
+
+// MARK: - Actions of a session discarded mid-batch
+
+extension ManagerPollingTests {
+    @Test func pollingBody_parseErrorThenPing_forwardsNothingForTheDeadSession() throws {
+        var h = ManagerHarness(self.polling)
+        try h.run { try $0.connect("/", now: $1) }
+        let id = try #require(h.polling)
+        h.run { $0.pollCompleted(id, body: "0" + ManagerHarness.handshake + "\u{1e}" + #"40{"sid":"P1"}"#, now: $1) }
+        h.run { $0.postCompleted(id, now: $1) }
+        #expect(h.run { $0.pollCompleted(id, body: #"42["disconnect"]"# + "\u{1e}2", now: $1) } == [
+            "close transport", "manager close parse error", "/ disconnect parse error",
+        ], "no POST 3, GET or heartbeat for the dead session")
+        #expect(h.timers.keys.allSatisfy { if case .reconnect = $0 { true } else { false } })
+    }
+}
+
+// MARK: - A write that closes the engine mid-batch
+
+extension ManagerTranscriptTests {
+    @Test func connectReply_afterThePingDeadline_closesWithoutReportingConnect() throws {
+        var h = ManagerHarness()
+        try h.run { try $0.connect("/", now: $1) }
+        h.acceptWebSocket()
+        #expect(try h.emit("early").0 == .buffered)
+        h.now = 5000  // suspended: the heartbeat timer never fired
+        #expect(h.server(#"40{"sid":"S"}"#) == ["close transport", "manager close ping timeout", "/ disconnect ping timeout"])
+        #expect(h.socket().state == .awaitingManager)
+        #expect(h.socket().bufferedCount == 1, "the flushed emit came back")
+    }
+}

@@ -301,3 +301,90 @@ import Testing
         #expect(throws: EmitError.notConnected) { try socket.sendAck(id: 6, .empty) }
     }
 }
+
+// MARK: - connect after disconnect while the CONNECT reply is pending (§6 items 3/24)
+
+extension NamespaceStateMachineTests {
+    @Test func connect_afterDisconnect_whileTheReplyIsPending_sendsNoSecondConnect() throws {
+        var socket = NamespaceStateMachine(namespace: "/")
+        #expect(self.sent(socket.connect(managerOpen: true)) == ["0"])
+        #expect(socket.disconnect().isEmpty)
+        #expect(socket.connect(managerOpen: true).isEmpty, "the first CONNECT is still pending")
+        #expect(socket.state == .connecting)
+        let actions = socket.received(try self.reply(#"0{"sid":"s1"}"#))
+        #expect(self.sent(actions).isEmpty, "and no DISCONNECT is owed any more")
+        #expect(self.events(actions) == [.connect(id: "s1", recovered: false)])
+    }
+}
+
+// MARK: - Limits ≤ 0
+
+extension NamespaceStateMachineTests {
+    @Test func receiveBufferLimit_zeroOrNegative_dropsEveryEarlyEvent() throws {
+        for limit in [0, -1] {
+            var socket = NamespaceStateMachine(namespace: "/", options: SocketOptions(receiveBufferLimit: limit))
+            _ = socket.connect(managerOpen: true)
+            #expect(self.events(socket.received(try self.reply(#"2["early"]"#))) == [.eventsDropped(1)])
+            #expect(self.events(socket.received(try self.reply(#"0{"sid":"s1"}"#))) == [.connect(id: "s1", recovered: false)])
+        }
+    }
+
+    @Test func sendBufferLimit_zeroOrNegative_refusesEveryBufferedEmit() throws {
+        for limit in [0, -1] {
+            var socket = NamespaceStateMachine(namespace: "/", options: SocketOptions(sendBufferLimit: limit))
+            #expect(throws: EmitError.sendBufferFull(limit: 0)) { try self.emit(&socket, "a") }
+        }
+    }
+}
+
+// MARK: - Recovery offset (§6 item 20)
+
+extension NamespaceStateMachineTests {
+    @Test func recovery_offsetIsNotTakenFromEventsWithAnAckId() throws {
+        var socket = NamespaceStateMachine(namespace: "/", recovery: (pid: "P", offset: "OFF1"))
+        _ = socket.connect(managerOpen: true)
+        _ = socket.received(try self.reply(#"0{"sid":"s1","pid":"P"}"#))
+        _ = socket.received(try self.reply(#"27["question","not-an-offset"]"#))
+        #expect(socket.offset == "OFF1", "the reference's last argument is then the ack function")
+        _ = socket.received(try self.reply(#"2["foo","OFF2"]"#))
+        #expect(socket.offset == "OFF2")
+    }
+}
+
+// MARK: - The retry queue is bounded (§6 item 7)
+
+extension NamespaceStateMachineTests {
+    @Test func retryQueue_isBoundedBySendBufferLimit() throws {
+        var socket = NamespaceStateMachine(namespace: "/", options: SocketOptions(retries: 1, sendBufferLimit: 2))
+        _ = socket.connect(managerOpen: false)
+        #expect(try self.emit(&socket, "a").0 == .buffered)
+        #expect(try self.emit(&socket, "b").0 == .buffered)
+        #expect(throws: EmitError.sendBufferFull(limit: 2)) { try self.emit(&socket, "c") }
+        #expect(socket.queuedCount == 2)
+    }
+}
+
+// MARK: - Unsent packets that must not come back (§6 item 29 with retries and acks)
+
+extension NamespaceStateMachineTests {
+    private func packets(_ actions: [Action]) -> [SocketPacket] {
+        actions.compactMap { if case .send(let packet, _) = $0 { packet } else { nil } }
+    }
+
+    @Test func unsentPackets_ofTheRetryQueue_areResentOnlyByTheQueue() throws {
+        var socket = try self.connected(SocketOptions(retries: 1, ackTimeout: 500))
+        let (_, actions) = try self.emit(&socket, "a")
+        _ = socket.managerClosed(.transportClose, description: nil, unsent: self.packets(actions))
+        #expect(socket.bufferedCount == 0)
+        _ = socket.managerOpened()
+        #expect(self.sent(socket.received(try self.reply(#"0{"sid":"s2"}"#))) == [#"21["a"]"#], "one resend, new id")
+    }
+
+    @Test func unsentPackets_whoseAckTimedOut_areNotResent() throws {
+        var socket = try self.connected()
+        let (_, actions) = try self.emit(&socket, "a", [], EmitOptions(ack: EmitToken(1), timeout: 100))
+        #expect(self.events(socket.ackTimerFired(ackId: 0)) == [.ackResult(EmitToken(1), .failure(.timedOut))])
+        _ = socket.managerClosed(.transportClose, description: nil, unsent: self.packets(actions))
+        #expect(socket.bufferedCount == 0)
+    }
+}
