@@ -21,23 +21,31 @@ final class PythonServer: @unchecked Sendable {
         return isCI
     }
 
-    let process = Process()
-    let stdin = Pipe()
-    let stdout = Pipe()
+    private var process = Process()
+    private var stdin = Pipe()
     let arguments: [String]
     private(set) var port: Int = 0
 
     /// Starts the fixture with `arguments` and waits (at most 20 s) for it to listen.
     init(_ arguments: [String] = [], port: Int = 0) async throws {
         self.arguments = arguments
+        try await self.start(port: port)
+    }
+
+    private func start(port: Int) async throws {
         let python = try #require(Self.python, "SIOD_TEST_PYTHON must name a Python with python-socketio (scripts/test sets it)")
         let script = try #require(Bundle.module.url(forResource: "sio_server", withExtension: "py", subdirectory: "Fixtures"))
-        self.process.executableURL = URL(fileURLWithPath: python)
-        self.process.arguments = ["-u", script.path, "--port", String(port)] + arguments
-        self.process.standardInput = self.stdin
-        self.process.standardOutput = self.stdout
-        try self.process.run()
-        self.port = try await Self.readPort(from: self.stdout.fileHandleForReading)
+        let process = Process()
+        let stdin = Pipe()
+        let stdout = Pipe()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-u", script.path, "--port", String(port)] + self.arguments
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        self.process = process
+        self.stdin = stdin
+        self.port = try await Self.readPort(from: stdout.fileHandleForReading)
     }
 
     var url: String { "http://127.0.0.1:\(self.port)" }
@@ -82,19 +90,18 @@ final class PythonServer: @unchecked Sendable {
     /// SIGCONT.
     func resume() { kill(self.process.processIdentifier, SIGCONT) }
 
-    /// Kills the server (its connections drop).
+    /// Kills the server (SIGKILL: its connections drop at once, as in a crash).
     func stop() {
         guard self.process.isRunning else { return }
-        kill(self.process.processIdentifier, SIGCONT)
+        kill(self.process.processIdentifier, SIGKILL)
         try? self.stdin.fileHandleForWriting.close()
-        self.process.terminate()
         self.process.waitUntilExit()
     }
 
-    /// A new server on the same port, with the same arguments.
-    func restarted() async throws -> PythonServer {
+    /// Kills the server and starts it again on the same port, with the same arguments.
+    func restart() async throws {
         self.stop()
-        return try await PythonServer(self.arguments, port: self.port)
+        try await self.start(port: self.port)
     }
 
     deinit { self.stop() }

@@ -20,7 +20,7 @@ enum Mode: String, CaseIterable, Sendable, CustomTestStringConvertible {
 }
 
 /// The live client against python-socketio (a server nobody here wrote), over each transport.
-@Suite(.serialized, .enabled(if: PythonServer.available), .timeLimit(.minutes(2)))
+@Suite(.enabled(if: PythonServer.available), .timeLimit(.minutes(2)))
 struct PythonSocketIOTests {
     @Test(arguments: Mode.allCases)
     func connect_auth_eventsBeforeConnect_andAcks(mode: Mode) async throws {
