@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 
-/// A python-socketio server (`Fixtures/sio_server.py`) on 127.0.0.1, started by a test.
+/// A Python fixture server on 127.0.0.1, started by a test: by default python-socketio
+/// (`Fixtures/sio_server.py`); any fixture script that prints `PORT <n>` once it listens and
+/// exits when its standard input closes fits.
 ///
 /// The Python with the peers comes from `SIOD_TEST_PYTHON` (set by `scripts/test`). Outside CI a
 /// missing interpreter skips these tests with a loud message; under `CI=true` they run and fail.
@@ -23,18 +25,20 @@ final class PythonServer: @unchecked Sendable {
 
     private var process = Process()
     private var stdin = Pipe()
+    let script: String
     let arguments: [String]
     private(set) var port: Int = 0
 
-    /// Starts the fixture with `arguments` and waits (at most 20 s) for it to listen.
-    init(_ arguments: [String] = [], port: Int = 0) async throws {
+    /// Starts `Fixtures/<script>.py` with `arguments` and waits (at most 20 s) for it to listen.
+    init(_ arguments: [String] = [], script: String = "sio_server", port: Int = 0) async throws {
+        self.script = script
         self.arguments = arguments
         try await self.start(port: port)
     }
 
     private func start(port: Int) async throws {
         let python = try #require(Self.python, "SIOD_TEST_PYTHON must name a Python with python-socketio (scripts/test sets it)")
-        let script = try #require(Bundle.module.url(forResource: "sio_server", withExtension: "py", subdirectory: "Fixtures"))
+        let script = try #require(Bundle.module.url(forResource: self.script, withExtension: "py", subdirectory: "Fixtures"))
         let process = Process()
         let stdin = Pipe()
         let stdout = Pipe()
