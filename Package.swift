@@ -47,6 +47,11 @@ let package = Package(
             dependencies: ["SioProtocol"],
             path: "Benchmarks/sioproto-bench"
         ),
+        .executableTarget(
+            name: "sioclient-bench",
+            dependencies: ["SioClient", "SioProtocol", "SioJSON"],
+            path: "Benchmarks/sioclient-bench"
+        ),
         .testTarget(name: "SioJSONTests", dependencies: ["SioJSON"]),
         .testTarget(name: "SioProtocolTests", dependencies: ["SioProtocol", "SioJSON"]),
         .testTarget(

@@ -38,7 +38,8 @@ final class ManagerDriver {
     private var now: Int64 { Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000) }
 
     func run() async throws {
-        let client = self.makeHTTPClient()
+        // A WebSocket-only Manager needs no HTTP client (and its connection pool).
+        let client = self.manager.options.transports.contains(.polling) ? self.makeHTTPClient() : nil
         self.httpClient = client
         defer { self.httpClient = nil }
         await withDiscardingTaskGroup { group in
@@ -51,7 +52,7 @@ final class ManagerDriver {
                 self.handle(input, group: &group)
             }
         }
-        try? await client.shutdown()
+        try? await client?.shutdown()
     }
 
     private func makeHTTPClient() -> HTTPClient {
