@@ -1,3 +1,4 @@
+import Foundation
 import AsyncHTTPClient
 import HTTPTypes
 import Logging
@@ -34,6 +35,14 @@ final class ManagerDriver {
         self.eventLoop = manager.eventLoopGroup.any()
     }
 
+    /// The HTTP CONNECT proxy for this Manager's server, from the options or the environment.
+    private var proxy: ManagerOptions.Proxy? {
+        self.manager.options.effectiveProxy(
+            host: self.manager.engineURL.host, secure: self.manager.engineURL.secure,
+            environment: ProcessInfo.processInfo.environment
+        )
+    }
+
     /// Monotonic milliseconds.
     private var now: Int64 { Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000) }
 
@@ -61,7 +70,7 @@ final class ManagerDriver {
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
         configuration.httpVersion = .http1Only
-        if let proxy = self.manager.options.proxy {
+        if let proxy = self.proxy {
             configuration.proxy = .server(host: proxy.host, port: proxy.port)
         }
         return HTTPClient(eventLoopGroupProvider: .shared(self.manager.eventLoopGroup), configuration: configuration)
@@ -320,7 +329,7 @@ final class ManagerDriver {
         let logger = self.manager.logger
         let eventLoopGroup = self.manager.eventLoopGroup
         let maxSize = options.maxWebSocketMessageSize
-        let proxy = options.proxy
+        let proxy = self.proxy
         let tls = options.tls
         group.addTask {
             let handler: WebSocketDataHandler<WebSocketClient.Context> = { inbound, writer, _ in

@@ -1,3 +1,4 @@
+import Foundation
 import NIOSSL
 import SioProtocol
 
@@ -44,8 +45,12 @@ public struct ManagerOptions: Sendable {
     public var maxWebSocketMessageSize: Int = 1 << 24
     /// TLS for `https`/`wss`: nil is the system trust store with verification.
     public var tls: TLSConfiguration? = nil
-    /// An HTTP proxy (CONNECT) for both transports.
+    /// An HTTP proxy (CONNECT) for both transports. When nil and ``useEnvironmentProxy`` is
+    /// set, `https_proxy`/`http_proxy`/`no_proxy` (either case) decide.
     public var proxy: Proxy? = nil
+    /// Read the proxy from the environment when ``proxy`` is nil. Loopback hosts are never
+    /// proxied from the environment.
+    public var useEnvironmentProxy: Bool = true
 
     /// An HTTP CONNECT proxy.
     public struct Proxy: Sendable, Hashable {
@@ -58,6 +63,30 @@ public struct ManagerOptions: Sendable {
     }
 
     public init() {}
+
+    /// The proxy for a server at `host`: ``proxy``, else the environment's for `secure` URLs
+    /// (`https_proxy`) or plain ones (`http_proxy`), unless `no_proxy` lists the host.
+    func effectiveProxy(host: String, secure: Bool, environment: [String: String]) -> Proxy? {
+        if let proxy = self.proxy { return proxy }
+        guard self.useEnvironmentProxy else { return nil }
+        let lowered = host.lowercased()
+        if lowered == "localhost" || lowered.hasPrefix("127.") || lowered == "::1" || lowered == "[::1]" { return nil }
+        func value(_ name: String) -> String? {
+            let found = environment[name] ?? environment[name.uppercased()]
+            return found?.isEmpty == false ? found : nil
+        }
+        if let noProxy = value("no_proxy") {
+            for entry in noProxy.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
+                if entry == "*" { return nil }
+                let suffix = entry.hasPrefix(".") ? String(entry.dropFirst()) : entry
+                if !suffix.isEmpty, lowered == suffix || lowered.hasSuffix("." + suffix) { return nil }
+            }
+        }
+        guard let raw = value(secure ? "https_proxy" : "http_proxy") ?? (secure ? value("http_proxy") : nil),
+              let url = URL(string: raw.contains("://") ? raw : "http://" + raw), let proxyHost = url.host
+        else { return nil }
+        return Proxy(host: proxyHost, port: url.port ?? 80)
+    }
 
     /// The protocol machine's configuration for these options.
     var managerConfiguration: ManagerConfiguration {
