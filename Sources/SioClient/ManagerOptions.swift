@@ -41,6 +41,9 @@ public struct ManagerOptions: Sendable {
     public var maxPacketsPerPayload: Int = 16
     /// Binary attachments one received packet may announce.
     public var maxAttachments: Int = 10
+    /// Report every event a socket writes on its ``Socket/events`` as `.sent` (the reference's
+    /// `onAnyOutgoing`).
+    public var reportsOutgoingEvents: Bool = false
     /// The largest WebSocket message accepted.
     public var maxWebSocketMessageSize: Int = 1 << 24
     /// TLS for `https`/`wss`: nil is the system trust store with verification.
@@ -104,7 +107,8 @@ public struct ManagerOptions: Sendable {
                 tryAllTransports: self.tryAllTransports,
                 maxPacketsPerPayload: self.maxPacketsPerPayload
             ),
-            maxAttachments: self.maxAttachments
+            maxAttachments: self.maxAttachments,
+            reportsOutgoing: self.reportsOutgoingEvents
         )
     }
 

@@ -123,6 +123,23 @@ struct PythonSocketIOTests {
         }
     }
 
+    @Test func outgoingEvents_areReported_onAnyOutgoing() async throws {
+        let server = try await PythonServer()
+        defer { server.stop() }
+        var options = Mode.websocket.options
+        options.reportsOutgoingEvents = true
+        try await withManager(server.url, options) { manager in
+            let socket = try manager.socket()
+            let events = EventReader(socket.events)
+            socket.connect()
+            _ = try await events.first { $0.connectedId }
+            try await socket.emit("emit-back", ["out"])
+            let sent = try await events.first { event -> IncomingEvent? in if case .sent(let e) = event { e } else { nil } }
+            #expect(sent.name == "emit-back")
+            #expect(try sent.arguments.values() == ["out"])
+        }
+    }
+
     @Test func upgrade_movesToWebSocket() async throws {
         let server = try await PythonServer()
         defer { server.stop() }

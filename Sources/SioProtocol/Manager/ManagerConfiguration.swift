@@ -26,6 +26,9 @@ public struct ManagerConfiguration: Sendable, Hashable {
     /// Report every decoded packet as ``ManagerEvent/packet(_:)`` (the reference's `packet`
     /// event); off by default since it costs a copy per packet.
     public var reportsPackets: Bool
+    /// Report every event a socket writes as ``SocketEvent/sent(_:)`` (the reference's
+    /// `onAnyOutgoing` listeners); off by default.
+    public var reportsOutgoing: Bool
 
     public init(
         reconnection: Bool = true,
@@ -36,7 +39,8 @@ public struct ManagerConfiguration: Sendable, Hashable {
         timeout: Int64? = 20000,
         engine: EngineConfiguration = EngineConfiguration(),
         maxAttachments: Int = 10,
-        reportsPackets: Bool = false
+        reportsPackets: Bool = false,
+        reportsOutgoing: Bool = false
     ) {
         self.reconnection = reconnection
         self.reconnectionAttempts = reconnectionAttempts
@@ -47,5 +51,6 @@ public struct ManagerConfiguration: Sendable, Hashable {
         self.engine = engine
         self.maxAttachments = maxAttachments
         self.reportsPackets = reportsPackets
+        self.reportsOutgoing = reportsOutgoing
     }
 }

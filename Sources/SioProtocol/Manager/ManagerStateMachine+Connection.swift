@@ -389,14 +389,19 @@ extension ManagerStateMachine {
     /// actions (its own `disconnect`, ack results) still go out.
     mutating func apply(_ socketActions: [NamespaceStateMachine.Action], namespace: String, now: Int64, into actions: inout [ManagerAction]) {
         var outgoing: [OutgoingMessage] = []
+        var written: [SocketEvent] = []
         for action in socketActions {
             if case .send(let packet, let compress) = action {
                 for data in packet.encoded() {
                     outgoing.append(OutgoingMessage(data: data, compress: compress, tag: 0))
                 }
+                if self.configuration.reportsOutgoing, case .event(let name, let arguments) = packet.data {
+                    written.append(.sent(IncomingEvent(name: name, arguments: arguments, ackId: packet.id)))
+                }
                 continue
             }
-            if self.write(&outgoing, now: now, into: &actions), self.socket(namespace)?.isActive == true {
+            if self.write(&outgoing, reporting: &written, namespace: namespace, now: now, into: &actions),
+               self.socket(namespace)?.isActive == true {
                 return
             }
             switch action {
@@ -410,7 +415,23 @@ extension ManagerStateMachine {
                 actions.append(.socket(namespace: namespace, event))
             }
         }
-        self.write(&outgoing, now: now, into: &actions)
+        self.write(&outgoing, reporting: &written, namespace: namespace, now: now, into: &actions)
+    }
+
+    /// Writes `outgoing`, then reports the events it carried (the reference's `onAnyOutgoing`
+    /// listeners run when a packet is written) unless the write closed the engine, which hands
+    /// them back to their socket for a later write.
+    @discardableResult
+    private mutating func write(
+        _ outgoing: inout [OutgoingMessage], reporting written: inout [SocketEvent], namespace: String, now: Int64,
+        into actions: inout [ManagerAction]
+    ) -> Bool {
+        let closed = self.write(&outgoing, now: now, into: &actions)
+        if !closed {
+            actions += written.map { .socket(namespace: namespace, $0) }
+        }
+        written.removeAll()
+        return closed
     }
 
     /// Hands `outgoing` to the engine; returns whether that closed it.

@@ -18,6 +18,9 @@ public enum SocketEvent: Sendable, Hashable {
     case authRequested
     /// Events received before the CONNECT reply were dropped at ``SocketOptions/receiveBufferLimit``.
     case eventsDropped(Int)
+    /// An event this socket wrote, at the moment it was handed to the transport (only with
+    /// ``ManagerConfiguration/reportsOutgoing``): the reference's `onAnyOutgoing`.
+    case sent(IncomingEvent)
 }
 
 /// An event the server emitted to this socket.

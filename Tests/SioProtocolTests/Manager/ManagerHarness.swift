@@ -155,6 +155,7 @@ struct ManagerHarness {
         case .ackResult(let token, .failure(let error)): "ack \(token.rawValue) error \(error)"
         case .authRequested: "auth requested"
         case .eventsDropped(let n): "events dropped \(n)"
+        case .sent(let event): "sent \(event.name) \(event.arguments.text.string)" + (event.ackId.map { " ack \($0)" } ?? "")
         }
     }
 

@@ -281,6 +281,15 @@ import Testing
         #expect(h.manager.namespaces == ["/admin"])
     }
 
+    @Test func outgoingEvents_areReportedWhenWritten_onAnyOutgoing() throws {
+        var h = ManagerHarness(ManagerConfiguration(engine: EngineConfiguration(transports: [.websocket]), reportsOutgoing: true))
+        try h.run { try $0.connect("/", now: $1) }
+        h.acceptWebSocket()
+        #expect(try h.emit("early", [1]).1 == [], "buffered: not written yet")
+        #expect(h.server(#"40{"sid":"S"}"#) == [#"> 42["early",1]"#, #"/ sent early [1]"#, "/ connect S"])
+        #expect(try h.emit("now", [], EmitOptions(ack: EmitToken(1))).1 == [#"> 420["now"]"#, "/ sent now [] ack 0"])
+    }
+
     @Test func namespaces_mustStartWithSlash_andBeUnique() {
         var manager = ManagerStateMachine(random: ScriptedRandom([0]))
         #expect(throws: ManagerError.invalidNamespace("admin")) { try manager.addSocket("admin") }
