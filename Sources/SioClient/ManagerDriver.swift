@@ -51,8 +51,9 @@ final class ManagerDriver {
         let client = self.manager.options.transports.contains(.polling) ? self.makeHTTPClient() : nil
         self.httpClient = client
         defer { self.httpClient = nil }
+        var inputs = self.manager.inputs.makeAsyncIterator()
         await withDiscardingTaskGroup { group in
-            for await input in self.manager.inputs {
+            while let input = await inputs.next() {
                 if case .shutdown = input {
                     self.shutdown()
                     group.cancelAll()
@@ -61,7 +62,26 @@ final class ManagerDriver {
                 self.handle(input, group: &group)
             }
         }
+        // Nothing is accepted any more; calls that were already queued get an answer.
+        self.manager.input.finish()
+        while let input = await inputs.next() {
+            Self.refuse(input)
+        }
         try? await client?.shutdown()
+    }
+
+    /// Answers a call that arrived after shutdown.
+    static func refuse(_ input: ManagerInput) {
+        switch input {
+        case .emit(_, let reply):
+            reply.resume(returning: .refused(.notRunning))
+        case .sendAck(_, _, _, let reply):
+            reply.resume(returning: .failure(.notRunning))
+        case .addSocket, .setAuth, .connect, .disconnect, .open, .close, .dropConnection, .shutdown,
+             .pollCompleted, .pollFailed, .postCompleted, .postFailed, .webSocketOpened, .webSocketReceived,
+             .webSocketClosed, .webSocketFailed, .timerFired:
+            break
+        }
     }
 
     private func makeHTTPClient() -> HTTPClient {

@@ -90,7 +90,8 @@ public final class Socket: Sendable {
     /// Answers a server event that asked for an ack.
     public func ack(_ ackId: UInt64, _ arguments: [JSON] = []) async throws(ClientError) {
         let result: Result<Void, ClientError> = await withCheckedContinuation { continuation in
-            self.input.yield(.sendAck(self.namespace, ackId, EventArguments(arguments), continuation))
+            let input = ManagerInput.sendAck(self.namespace, ackId, EventArguments(arguments), continuation)
+            if case .terminated = self.input.yield(input) { ManagerDriver.refuse(input) }
         }
         try result.get()
     }
@@ -100,7 +101,9 @@ public final class Socket: Sendable {
     ) async throws(ClientError) -> (EmitStatus, Result<EventArguments, ClientError>?) {
         let request = EmitRequest(namespace: self.namespace, name: .string(event), arguments: arguments, options: options, wantsAck: wantsAck)
         let reply: EmitReply = await withCheckedContinuation { continuation in
-            self.input.yield(.emit(request, continuation))
+            // After shutdown the pump is gone: answer at once instead of waiting forever.
+            let input = ManagerInput.emit(request, continuation)
+            if case .terminated = self.input.yield(input) { ManagerDriver.refuse(input) }
         }
         switch reply {
         case .refused(let error):
