@@ -90,6 +90,10 @@ final class ManagerDriver {
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
         configuration.httpVersion = .http1Only
+        // A refused connection or failed TLS handshake is the attempt's `xhr poll error` at once,
+        // as in the reference; the Manager's backoff does the retrying (AsyncHTTPClient would
+        // otherwise retry quietly until the request's deadline and the attempt end in `timeout`).
+        configuration.connectionPool.retryConnectionEstablishment = false
         if let proxy = self.proxy {
             configuration.proxy = .server(host: proxy.host, port: proxy.port)
         }
@@ -341,7 +345,12 @@ final class ManagerDriver {
         let configuration = WebSocketClientConfiguration(
             maxFrameSize: options.maxWebSocketMessageSize,
             additionalHeaders: headers,
-            extensions: options.perMessageDeflate ? [.perMessageDeflate(maxDecompressedFrameSize: options.maxWebSocketMessageSize)] : []
+            // Node's ws default `{threshold: 1024}`: smaller messages go uncompressed. The per-emit
+            // `compress: false` flag cannot be honoured over WebSocket: swift-websocket applies
+            // the extension to every frame at or above the threshold.
+            extensions: options.perMessageDeflate
+                ? [.perMessageDeflate(maxDecompressedFrameSize: options.maxWebSocketMessageSize, minFrameSizeToCompress: 1024)]
+                : []
         )
         let (outbound, outboundContinuation) = AsyncStream.makeStream(of: SioProtocol.WebSocketMessage.self)
         self.webSockets[id] = outboundContinuation
