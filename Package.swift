@@ -56,7 +56,11 @@ let package = Package(
         .testTarget(name: "SioProtocolTests", dependencies: ["SioProtocol", "SioJSON"]),
         .testTarget(
             name: "SioClientTests",
-            dependencies: ["SioClient", "SioProtocol", "SioJSON"],
+            dependencies: [
+                "SioClient", "SioProtocol", "SioJSON",
+                // TLS configurations (test CA, client certificates) for the TLS tests.
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             resources: [.copy("Fixtures")]
         ),
     ]
