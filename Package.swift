@@ -60,6 +60,7 @@ let package = Package(
                 "SioClient", "SioProtocol", "SioJSON",
                 // TLS configurations (test CA, client certificates) for the TLS tests.
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             resources: [.copy("Fixtures")]
         ),

@@ -40,9 +40,13 @@ public final class Manager: Sendable {
         var sockets: [String: Socket] = [:]
         var transport: TransportKind?
         var engineId: String?
-        var managerEvents: AsyncStream<ManagerEvent>.Continuation?
         var running = false
     }
+
+    /// The Manager's own events (`open`, `error`, `close`, `reconnect_attempt`, `upgrade`, …).
+    /// One consumer; the newest 4096 are kept when nobody reads them. It ends at shutdown.
+    public let events: AsyncStream<ManagerEvent>
+    let eventSink: AsyncStream<ManagerEvent>.Continuation
 
     /// A Manager for the server at `url`.
     public init(
@@ -73,13 +77,14 @@ public final class Manager: Sendable {
             timestampRequests: options.timestampRequests
         )
         (self.inputs, self.input) = AsyncStream.makeStream(of: ManagerInput.self)
+        (self.events, self.eventSink) = AsyncStream.makeStream(of: ManagerEvent.self, bufferingPolicy: .bufferingNewest(4096))
         self.state = NIOLockedValueBox(SharedState())
     }
 
     /// The socket for `namespace` on this Manager, made on first use (`manager.socket(nsp)`).
     /// Asking again for a namespace returns the same socket; `auth` then replaces its payload.
     public func socket(_ namespace: String = "/", auth: JSON? = nil, options: SocketOptions = SocketOptions()) throws(ClientError) -> Socket {
-        guard namespace.hasPrefix("/") else { throw .invalidNamespace(namespace) }
+        guard namespace.hasPrefix("/"), !namespace.contains(",") else { throw .invalidNamespace(namespace) }
         var options = options
         if let auth { options.auth = .value(auth) }
         let (socket, created) = self.state.withLockedValue { state -> (Socket, Bool) in
@@ -94,14 +99,6 @@ public final class Manager: Sendable {
             self.input.yield(.setAuth(namespace, .value(auth)))
         }
         return socket
-    }
-
-    /// The Manager's own events (`open`, `error`, `close`, `reconnect_attempt`, …). One
-    /// consumer; events from before the first call are not kept.
-    public var events: AsyncStream<ManagerEvent> {
-        let (stream, continuation) = AsyncStream.makeStream(of: ManagerEvent.self, bufferingPolicy: .bufferingNewest(4096))
-        self.state.withLockedValue { $0.managerEvents = continuation }
-        return stream
     }
 
     /// The transport in use, if connected.
@@ -155,7 +152,7 @@ public enum ClientError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidURL(let url): "invalid URL \(url): it must be absolute http, https, ws or wss"
-        case .invalidNamespace(let namespace): "namespace \"\(namespace)\" must start with \"/\""
+        case .invalidNamespace(let namespace): "namespace \"\(namespace)\" must start with \"/\" and contain no \",\""
         case .alreadyRunning: "the manager is already running"
         case .notRunning: "the manager is not running"
         case .emit(let error): error.description

@@ -26,6 +26,13 @@ final class ManagerDriver {
     private var cookies = CookieJar()
     private var httpClient: HTTPClient?
     private var random = SystemRandomNumberGenerator()
+    /// WebSockets whose task has not ended yet (closing ones included).
+    private var liveWebSockets: Set<ConnectionID> = []
+    /// Polling requests whose task has not ended yet.
+    private var requestsInFlight = 0
+    private var shuttingDown = false
+    private var finished = false
+    private var shutdownDeadline: Scheduled<Void>?
 
     init(manager: Manager) {
         self.manager = manager
@@ -53,14 +60,23 @@ final class ManagerDriver {
         defer { self.httpClient = nil }
         var inputs = self.manager.inputs.makeAsyncIterator()
         await withDiscardingTaskGroup { group in
-            while let input = await inputs.next() {
-                if case .shutdown = input {
-                    self.shutdown()
-                    group.cancelAll()
-                    break
+            // Ends on shutdown once the transports are closed (or a second has passed), or when
+            // the task running `run()` is cancelled (`next()` then returns nil).
+            pump: while let input = await inputs.next() {
+                switch input {
+                case .shutdown:
+                    if !self.shuttingDown { self.beginShutdown(group: &group) }
+                case .shutdownDeadline:
+                    break pump
+                case .emit where self.shuttingDown, .sendAck where self.shuttingDown:
+                    Self.refuse(input)
+                default:
+                    self.handle(input, group: &group)
                 }
-                self.handle(input, group: &group)
+                if self.shuttingDown && self.liveWebSockets.isEmpty && self.requestsInFlight == 0 { break }
             }
+            self.finishShutdown()
+            group.cancelAll()
         }
         // Nothing is accepted any more; calls that were already queued get an answer.
         self.manager.input.finish()
@@ -77,7 +93,7 @@ final class ManagerDriver {
             reply.resume(returning: .refused(.notRunning))
         case .sendAck(_, _, _, let reply):
             reply.resume(returning: .failure(.notRunning))
-        case .addSocket, .setAuth, .connect, .disconnect, .open, .close, .dropConnection, .shutdown,
+        case .addSocket, .setAuth, .provideAuth, .connect, .disconnect, .open, .close, .dropConnection, .shutdown, .shutdownDeadline,
              .pollCompleted, .pollFailed, .postCompleted, .postFailed, .webSocketOpened, .webSocketReceived,
              .webSocketClosed, .webSocketFailed, .timerFired:
             break
@@ -112,12 +128,23 @@ final class ManagerDriver {
             }
             actions = []
         case .setAuth(let namespace, let auth):
-            try? self.machine.setAuth(namespace, auth)
             actions = []
+            do { try self.machine.setAuth(namespace, auth) } catch { self.refused("setAuth", namespace, error) }
+        case .provideAuth(let namespace, let auth):
+            do { actions = try self.machine.provideAuth(namespace, auth, now: now) } catch {
+                actions = []
+                self.refused("provideAuth", namespace, error)
+            }
         case .connect(let namespace):
-            actions = (try? self.machine.connect(namespace, now: now)) ?? []
+            do { actions = try self.machine.connect(namespace, now: now) } catch {
+                actions = []
+                self.refused("connect", namespace, error)
+            }
         case .disconnect(let namespace):
-            actions = (try? self.machine.disconnect(namespace, now: now)) ?? []
+            do { actions = try self.machine.disconnect(namespace, now: now) } catch {
+                actions = []
+                self.refused("disconnect", namespace, error)
+            }
         case .emit(let request, let reply):
             actions = self.emit(request, reply: reply, now: now)
         case .sendAck(let namespace, let ackId, let arguments, let reply):
@@ -134,34 +161,46 @@ final class ManagerDriver {
             actions = self.machine.close(now: now)
         case .dropConnection:
             actions = self.machine.dropConnection(now: now)
-        case .shutdown:
+        case .shutdown, .shutdownDeadline:
             actions = []
         case .pollCompleted(let id, let body, let setCookies):
+            self.requestsInFlight -= 1
             self.cookies.store(setCookies, now: now)
             actions = self.machine.pollCompleted(id, body: body, now: now)
         case .pollFailed(let id, let error):
+            self.requestsInFlight -= 1
             actions = self.machine.pollFailed(id, error, now: now)
         case .postCompleted(let id, let setCookies):
+            self.requestsInFlight -= 1
             self.cookies.store(setCookies, now: now)
             actions = self.machine.postCompleted(id, now: now)
         case .postFailed(let id, let error):
+            self.requestsInFlight -= 1
             actions = self.machine.postFailed(id, error, now: now)
         case .webSocketOpened(let id):
             actions = self.machine.webSocketOpened(id, now: now)
         case .webSocketReceived(let id, let message):
             actions = self.machine.webSocketReceived(id, message, now: now)
         case .webSocketClosed(let id, let description):
+            self.liveWebSockets.remove(id)
             self.webSockets.removeValue(forKey: id)?.finish()
             actions = self.machine.webSocketClosed(id, description: description, now: now)
         case .webSocketFailed(let id, let error):
+            self.liveWebSockets.remove(id)
             self.webSockets.removeValue(forKey: id)?.finish()
             actions = self.machine.webSocketFailed(id, error, now: now)
         case .timerFired(let timer):
             self.timers[timer] = nil
             actions = self.machine.timerFired(timer, now: now)
         }
-        self.execute(actions, group: &group)
+        // State first, so a consumer woken by `connect` reads `connected == true`.
         self.publishState()
+        self.execute(actions, group: &group)
+    }
+
+    /// A call the machine refused (unknown namespace): nothing to answer, so it is logged.
+    private func refused(_ call: String, _ namespace: String, _ error: any Error) {
+        self.manager.logger.warning("\(call) refused", metadata: ["namespace": "\(namespace)", "reason": "\(error)"])
     }
 
     private func emit(_ request: EmitRequest, reply: CheckedContinuation<EmitReply, Never>, now: Int64) -> [ManagerAction] {
@@ -186,18 +225,31 @@ final class ManagerDriver {
         }
     }
 
-    /// Stops everything: transports closed, timers cancelled, waiting emits answered.
-    private func shutdown() {
+    /// Shutdown, first step: every socket leaves (DISCONNECT for the connected ones), the engine
+    /// closes as it would on `manager.close()`, and the pump keeps running until the transports
+    /// have delivered that, for at most a second.
+    private func beginShutdown(group: inout DiscardingTaskGroup) {
+        self.shuttingDown = true
         let now = self.now
-        var actions = self.machine.close(now: now)
+        var actions: [ManagerAction] = []
         for namespace in self.machine.namespaces {
             actions += self.machine.removeSocket(namespace, now: now)
         }
-        var ignored = [ManagerAction]()
-        swap(&ignored, &actions)
-        for action in ignored {
-            if case .socket(let namespace, let event) = action { self.dispatch(event, namespace: namespace) }
+        actions += self.machine.close(now: now)
+        self.publishState()
+        self.execute(actions, group: &group)
+        let input = self.manager.input
+        self.shutdownDeadline = self.eventLoop.scheduleTask(in: .seconds(1)) {
+            input.yield(.shutdownDeadline)
         }
+    }
+
+    /// Shutdown, last step (also when `run()` is cancelled): timers cancelled, transports
+    /// closed, waiting emits answered, event streams finished, snapshots cleared.
+    private func finishShutdown() {
+        guard !self.finished else { return }
+        self.finished = true
+        self.shutdownDeadline?.cancel()
         for (_, scheduled) in self.timers { scheduled.cancel() }
         self.timers.removeAll()
         for (_, socket) in self.webSockets { socket.finish() }
@@ -205,10 +257,12 @@ final class ManagerDriver {
         for (_, (_, reply)) in self.waitingAcks { reply.resume(returning: .done(.sent, .failure(.ack(.closed)))) }
         self.waitingAcks.removeAll()
         let sockets = self.manager.state.withLockedValue { state -> [Socket] in
-            defer { state.managerEvents?.finish() }
+            state.transport = nil
+            state.engineId = nil
             return Array(state.sockets.values)
         }
         for socket in sockets { socket.finish() }
+        self.manager.eventSink.finish()
     }
 
     // MARK: - Actions
@@ -236,7 +290,7 @@ final class ManagerDriver {
             case .cancelTimer(let timer):
                 self.timers.removeValue(forKey: timer)?.cancel()
             case .manager(let event):
-                self.manager.state.withLockedValue { $0.managerEvents }?.yield(event)
+                self.manager.eventSink.yield(event)
             case .socket(let namespace, let event):
                 self.dispatch(event, namespace: namespace)
             }
@@ -294,6 +348,7 @@ final class ManagerDriver {
         for (name, value) in self.requestHeaders(now: self.now) { request.headers.add(name: name, value: value) }
         let input = self.manager.input
         let timeout = self.requestTimeout
+        self.requestsInFlight += 1
         group.addTask {
             do {
                 let response = try await client.execute(request, timeout: timeout)
@@ -319,6 +374,7 @@ final class ManagerDriver {
         request.body = .bytes(ByteBuffer(string: body))
         let input = self.manager.input
         let timeout = self.requestTimeout
+        self.requestsInFlight += 1
         group.addTask {
             do {
                 let response = try await client.execute(request, timeout: timeout)
@@ -354,8 +410,12 @@ final class ManagerDriver {
         )
         let (outbound, outboundContinuation) = AsyncStream.makeStream(of: SioProtocol.WebSocketMessage.self)
         self.webSockets[id] = outboundContinuation
+        self.liveWebSockets.insert(id)
         let input = self.manager.input
-        let logger = self.manager.logger
+        // swift-websocket logs frame bytes at trace level: a CONNECT's auth payload must not
+        // reach a log, so it gets at most debug.
+        var logger = self.manager.logger
+        logger.logLevel = max(logger.logLevel, .debug)
         let eventLoopGroup = self.manager.eventLoopGroup
         let maxSize = options.maxWebSocketMessageSize
         let proxy = self.proxy

@@ -6,6 +6,7 @@ enum ManagerInput: Sendable {
     // User calls.
     case addSocket(String, SocketOptions)
     case setAuth(String, SocketOptions.Auth)
+    case provideAuth(String, JSON?)
     case connect(String)
     case disconnect(String)
     case emit(EmitRequest, CheckedContinuation<EmitReply, Never>)
@@ -14,6 +15,8 @@ enum ManagerInput: Sendable {
     case close
     case dropConnection
     case shutdown
+    /// The grace period of a shutdown is over.
+    case shutdownDeadline
 
     // Transport results.
     case pollCompleted(ConnectionID, body: String, setCookies: [String])

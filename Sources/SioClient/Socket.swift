@@ -10,22 +10,27 @@ import SioProtocol
 public final class Socket: Sendable {
     /// The namespace.
     public let namespace: String
+    /// The socket's events, in order: `connect`, `connect_error`, `disconnect`, server events
+    /// (and `.sent` with ``ManagerOptions/reportsOutgoingEvents``). One consumer; it sees every
+    /// event since the socket was made, and the stream ends when the Manager shuts down.
+    /// Nothing is dropped: read it, or events accumulate in memory.
+    public let events: AsyncStream<SocketEvent>
     let input: AsyncStream<ManagerInput>.Continuation
     let shared: NIOLockedValueBox<Shared>
+    private let eventSink: AsyncStream<SocketEvent>.Continuation
 
     struct Shared: Sendable {
         var id: String?
         var connected = false
         var active = false
         var recovered = false
-        var events: AsyncStream<SocketEvent>.Continuation?
-        var pendingEvents: [SocketEvent] = []
     }
 
     init(namespace: String, input: AsyncStream<ManagerInput>.Continuation) {
         self.namespace = namespace
         self.input = input
         self.shared = NIOLockedValueBox(Shared())
+        (self.events, self.eventSink) = AsyncStream.makeStream(of: SocketEvent.self)
     }
 
     /// The namespace's sid while connected.
@@ -37,19 +42,6 @@ public final class Socket: Sendable {
     /// Whether connection state recovery restored the session at the last connect.
     public var recovered: Bool { self.shared.withLockedValue { $0.recovered } }
 
-    /// The socket's events, in order: `connect`, `connect_error`, `disconnect`, server events.
-    /// One consumer; events that arrived before the first call are kept for it.
-    public var events: AsyncStream<SocketEvent> {
-        let (stream, continuation) = AsyncStream.makeStream(of: SocketEvent.self)
-        let pending = self.shared.withLockedValue { shared -> [SocketEvent] in
-            shared.events = continuation
-            defer { shared.pendingEvents = [] }
-            return shared.pendingEvents
-        }
-        for event in pending { continuation.yield(event) }
-        return stream
-    }
-
     /// `socket.connect()`.
     public func connect() { self.input.yield(.connect(self.namespace)) }
 
@@ -59,6 +51,12 @@ public final class Socket: Sendable {
     /// Replaces the auth payload of the next CONNECT (`socket.auth = …`).
     public func setAuth(_ auth: JSON?) {
         self.input.yield(.setAuth(self.namespace, auth.map { .value($0) } ?? .none))
+    }
+
+    /// Answers ``SocketEvent/authRequested`` (``SocketOptions/Auth/provider``): the payload of
+    /// the CONNECT about to be sent, asked for before every connection attempt.
+    public func provideAuth(_ auth: JSON?) {
+        self.input.yield(.provideAuth(self.namespace, auth))
     }
 
     /// `socket.emit(event, ...args)`: returns whether it was sent, buffered or dropped.
@@ -124,14 +122,11 @@ public final class Socket: Sendable {
     }
 
     func deliver(_ event: SocketEvent) {
-        let continuation = self.shared.withLockedValue { shared -> AsyncStream<SocketEvent>.Continuation? in
-            if shared.events == nil { shared.pendingEvents.append(event) }
-            return shared.events
-        }
-        continuation?.yield(event)
+        self.eventSink.yield(event)
     }
 
     func finish() {
-        self.shared.withLockedValue { $0.events }?.finish()
+        self.update(id: nil, connected: false, active: false, recovered: false)
+        self.eventSink.finish()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Testing
 
 /// A Python fixture server on 127.0.0.1, started by a test: by default python-socketio
@@ -94,17 +95,26 @@ final class PythonServer: @unchecked Sendable {
     /// SIGCONT.
     func resume() { kill(self.process.processIdentifier, SIGCONT) }
 
-    /// Kills the server (SIGKILL: its connections drop at once, as in a crash).
+    /// Kills the server (SIGKILL: its connections drop at once, as in a crash). Does not wait:
+    /// Foundation reaps the process, and nothing here blocks a thread of the cooperative pool.
     func stop() {
+        try? self.stdin.fileHandleForWriting.close()
         guard self.process.isRunning else { return }
         kill(self.process.processIdentifier, SIGKILL)
-        try? self.stdin.fileHandleForWriting.close()
-        self.process.waitUntilExit()
     }
 
-    /// Kills the server and starts it again on the same port, with the same arguments.
+    /// Kills the server and starts it again on the same port, with the same arguments, once
+    /// the old process has exited (so the port is free).
     func restart() async throws {
-        self.stop()
+        let process = self.process
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let exited = NIOLockedValueBox(false)
+            process.terminationHandler = { _ in
+                if !exited.withLockedValue({ (value: inout Bool) -> Bool in defer { value = true }; return value }) { continuation.resume() }
+            }
+            self.stop()
+            if !process.isRunning, !exited.withLockedValue({ (value: inout Bool) -> Bool in defer { value = true }; return value }) { continuation.resume() }
+        }
         try await self.start(port: self.port)
     }
 

@@ -34,7 +34,9 @@ struct PythonSocketIOTests {
             let welcome = try #require(try await events.next().incoming)
             #expect(welcome.name == "welcome")
             #expect(try welcome.arguments.values() == [["hello": "world", "auth": ["token": "abc"]]])
-            let id = try #require(try await events.next().connectedId)
+            let session = try await events.first { $0.incoming(named: "session") }
+            #expect(try session.arguments.values() == [["transport": mode == .websocket ? "websocket" : "polling"]])
+            let id = try #require(try await events.next().connectedId, "connect comes after the events sent before the reply")
             #expect(socket.id == id && socket.connected && socket.active)
             let echoed = try await socket.emitWithAck("echo", ["hi", 1, ["a": [true]]], timeout: .seconds(5))
             #expect(echoed == ["hi", 1, ["a": [true]]])

@@ -17,7 +17,7 @@ struct ReconnectionTests {
         return options
     }
 
-    @Test(arguments: [Mode.websocket, .polling])
+    @Test(arguments: Mode.allCases)
     func killedAndRestartedServer_reconnectsWithBackoff_andFlushesBufferedEmitsInOrder(mode: Mode) async throws {
         let server = try await PythonServer()
         let options = self.fast(mode)
@@ -54,10 +54,11 @@ struct ReconnectionTests {
         server.stop()
     }
 
-    @Test func suspendedServer_isPingTimeout() async throws {
+    @Test(arguments: Mode.allCases)
+    func suspendedServer_isPingTimeout(mode: Mode) async throws {
         let server = try await PythonServer(["--ping-interval", "0.3", "--ping-timeout", "0.3"])
         defer { server.stop() }
-        try await withManager(server.url, self.fast(.websocket)) { manager in
+        try await withManager(server.url, self.fast(mode)) { manager in
             let socket = try manager.socket()
             let events = EventReader(socket.events)
             socket.connect()
@@ -71,11 +72,12 @@ struct ReconnectionTests {
         }
     }
 
-    @Test func reconnectionAttemptsExhausted_isReconnectFailed() async throws {
+    @Test(arguments: Mode.allCases)
+    func reconnectionAttemptsExhausted_isReconnectFailed(mode: Mode) async throws {
         let server = try await PythonServer()
         let url = server.url
         server.stop()
-        let options = self.fast(.websocket) { $0.reconnectionAttempts = 2 }
+        let options = self.fast(mode) { $0.reconnectionAttempts = 2 }
         try await withManager(url, options) { manager in
             let managerEvents = EventReader(manager.events)
             let socket = try manager.socket()
@@ -83,7 +85,7 @@ struct ReconnectionTests {
             socket.connect()
             let error = try await events.first { $0.connectError }
             guard case .transport(let transportError) = error else { Issue.record("\(error)"); return }
-            #expect(transportError.message == "websocket error")
+            #expect(transportError.message == (mode == .websocket ? "websocket error" : "xhr poll error"))
             var attempts: [Int] = []
             let failed = try await managerEvents.first { event -> Bool? in
                 switch event {
@@ -98,21 +100,22 @@ struct ReconnectionTests {
         }
     }
 
-    @Test func ackTimeout_andRetries() async throws {
+    @Test(arguments: Mode.allCases)
+    func ackTimeout_andRetries(mode: Mode) async throws {
         let server = try await PythonServer()
         defer { server.stop() }
-        try await withManager(server.url, self.fast(.websocket)) { manager in
+        try await withManager(server.url, self.fast(mode)) { manager in
             let socket = try manager.socket()
             let events = EventReader(socket.events)
             socket.connect()
             _ = try await events.first { $0.connectedId }
-            // `no-ack` has a handler that never answers: the timeout fires.
+            // `never-answered` has no handler: python-socketio sends no ack, so the timeout fires.
             await #expect(throws: ClientError.ack(.timedOut)) {
                 try await socket.emitWithAck("never-answered", ["x"], timeout: .milliseconds(200))
             }
             #expect(try await socket.emitWithAck("echo", ["still fine"], timeout: .seconds(5)) == ["still fine"])
         }
-        try await withManager(server.url, self.fast(.websocket)) { manager in
+        try await withManager(server.url, self.fast(mode)) { manager in
             let socket = try manager.socket(options: SocketOptions(retries: 2, ackTimeout: 200))
             let events = EventReader(socket.events)
             socket.connect()

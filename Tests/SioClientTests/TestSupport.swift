@@ -16,7 +16,8 @@ struct EventReader<Event: Sendable>: Sendable {
 
     init(_ stream: AsyncStream<Event>) { self.box = Box(stream.makeAsyncIterator()) }
 
-    /// The next event, or a failure after `timeout`.
+    /// The next event, or a failure after `timeout`. After a timeout the reader is spent: the
+    /// cancelled wait ends the underlying stream.
     func next(timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation) async throws -> Event {
         let box = self.box
         let event = try await withThrowingTaskGroup(of: Event?.self) { group in
@@ -36,7 +37,10 @@ struct EventReader<Event: Sendable>: Sendable {
         let deadline = ContinuousClock.now + timeout
         while true {
             let left = deadline - ContinuousClock.now
-            guard left > .zero else { throw TimedOut() }
+            guard left > .zero else {
+                Issue.record("no matching event within \(timeout)", sourceLocation: sourceLocation)
+                throw TimedOut()
+            }
             let event = try await self.next(timeout: left, sourceLocation: sourceLocation)
             if let value = match(event) { return value }
         }

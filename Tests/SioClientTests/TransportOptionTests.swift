@@ -20,16 +20,12 @@ struct TransportOptionTests {
             let events = EventReader(socket.events)
             socket.connect()
             _ = try await managerEvents.first { event -> Bool? in if case .upgrade(.websocket) = event { true } else { nil } }
-            _ = try await events.first { $0.connectedId }
+            let first = try await events.first { $0.incoming(named: "session") }
+            #expect(try first.arguments.values() == [["transport": "polling"]])
             manager.dropConnection()
-            // The next session opens straight on WebSocket: `reconnect` comes without another upgrade.
-            let next = try await managerEvents.first { event -> ManagerEvent? in
-                switch event {
-                case .upgrade, .reconnect: event
-                default: nil
-                }
-            }
-            guard case .reconnect = next else { Issue.record("upgraded again instead of starting on websocket: \(next)"); return }
+            // The server saw the next session start on WebSocket, without polling first.
+            let next = try await events.first { $0.incoming(named: "session") }
+            #expect(try next.arguments.values() == [["transport": "websocket"]])
             _ = try await events.first { $0.connectedId }
             #expect(manager.transport == .websocket)
         }

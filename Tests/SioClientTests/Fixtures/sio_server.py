@@ -8,6 +8,7 @@ standard input closes, so a crashed test run cannot leave it behind.
 import argparse
 import asyncio
 import sys
+from urllib.parse import parse_qs
 
 import socketio
 from aiohttp import web
@@ -34,16 +35,14 @@ sio.attach(app)
 async def connect(sid, environ, auth):
     # Emitted before the CONNECT reply: the client must buffer it (inventory §6 item 22).
     await sio.emit("welcome", {"hello": "world", "auth": auth}, to=sid)
+    # The transport the session started on, for rememberUpgrade.
+    transport = parse_qs(environ.get("QUERY_STRING", "")).get("transport", ["?"])[0]
+    await sio.emit("session", {"transport": transport}, to=sid)
 
 
 @sio.on("echo")
 async def echo(sid, *args):
     return args
-
-
-@sio.on("no-ack")
-async def no_ack(sid, *args):
-    return None
 
 
 @sio.on("emit-back")
