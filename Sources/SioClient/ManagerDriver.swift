@@ -16,20 +16,23 @@ import WSCore
 /// time, and carries out the returned actions: transports and timers start here as child tasks
 /// or scheduled tasks that post their results back as inputs.
 final class ManagerDriver {
-    private let manager: Manager
-    private var machine: ManagerStateMachine
+    let manager: Manager
+    var machine: ManagerStateMachine
     private let eventLoop: any EventLoop
     private var timers: [ManagerTimer: Scheduled<Void>] = [:]
-    private var webSockets: [ConnectionID: AsyncStream<SioProtocol.WebSocketMessage>.Continuation] = [:]
+    var webSockets: [ConnectionID: AsyncStream<SioProtocol.WebSocketMessage>.Continuation] = [:]
     private var waitingAcks: [EmitToken: (EmitStatus, CheckedContinuation<EmitReply, Never>)] = [:]
     private var nextToken: UInt64 = 0
-    private var cookies = CookieJar()
-    private var httpClient: HTTPClient?
-    private var random = SystemRandomNumberGenerator()
+    var cookies = CookieJar()
+    var httpClient: HTTPClient?
+    var random = SystemRandomNumberGenerator()
     /// WebSockets whose task has not ended yet (closing ones included).
-    private var liveWebSockets: Set<ConnectionID> = []
+    var liveWebSockets: Set<ConnectionID> = []
     /// Polling requests whose task has not ended yet.
-    private var requestsInFlight = 0
+    var requestsInFlight = 0
+    /// Ends the requests of a polling transport the engine has closed (they would otherwise
+    /// hold a pooled connection until their deadline).
+    var pollingClosers: [ConnectionID: TransportCloser] = [:]
     private var shuttingDown = false
     private var finished = false
     private var shutdownDeadline: Scheduled<Void>?
@@ -43,7 +46,7 @@ final class ManagerDriver {
     }
 
     /// The HTTP CONNECT proxy for this Manager's server, from the options or the environment.
-    private var proxy: ManagerOptions.Proxy? {
+    var proxy: ManagerOptions.Proxy? {
         self.manager.options.effectiveProxy(
             host: self.manager.engineURL.host, secure: self.manager.engineURL.secure,
             environment: ProcessInfo.processInfo.environment
@@ -51,7 +54,7 @@ final class ManagerDriver {
     }
 
     /// Monotonic milliseconds.
-    private var now: Int64 { Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000) }
+    var now: Int64 { Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000) }
 
     func run() async throws {
         // A WebSocket-only Manager needs no HTTP client (and its connection pool).
@@ -254,6 +257,8 @@ final class ManagerDriver {
         self.timers.removeAll()
         for (_, socket) in self.webSockets { socket.finish() }
         self.webSockets.removeAll()
+        for (_, closer) in self.pollingClosers { closer.close() }
+        self.pollingClosers.removeAll()
         for (_, (_, reply)) in self.waitingAcks { reply.resume(returning: .done(.sent, .failure(.ack(.closed)))) }
         self.waitingAcks.removeAll()
         let sockets = self.manager.state.withLockedValue { state -> [Socket] in
@@ -281,6 +286,7 @@ final class ManagerDriver {
                 for message in messages { socket.yield(message) }
             case .closeTransport(let id):
                 self.webSockets.removeValue(forKey: id)?.finish()
+                self.pollingClosers.removeValue(forKey: id)?.close()
             case .scheduleTimer(let timer, let delay):
                 self.timers[timer]?.cancel()
                 let input = self.manager.input
@@ -319,150 +325,6 @@ final class ManagerDriver {
         for (namespace, socket) in sockets {
             guard let machine = self.machine.socket(namespace) else { continue }
             socket.update(id: machine.id, connected: machine.isConnected, active: machine.isActive, recovered: machine.recovered)
-        }
-    }
-
-    // MARK: - Transports
-
-    /// `t`: a cache-busting value (engine.io-client `randomString`).
-    private func timestamp() -> String {
-        let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz")
-        return String((0..<8).map { _ in alphabet[Int(self.random.next() % 36)] })
-    }
-
-    private func requestHeaders(now: Int64) -> [(String, String)] {
-        var headers = self.manager.options.extraHeaders
-        if let cookie = self.cookies.header(now: now) { headers.append(("Cookie", cookie)) }
-        return headers
-    }
-
-    /// How long a request may take: the long-poll GET waits up to a heartbeat.
-    private var requestTimeout: TimeAmount {
-        .milliseconds(max(Int64(60_000), (self.machine.heartbeatInterval ?? 0) + 10_000))
-    }
-
-    private func startGet(_ id: ConnectionID, sid: String?, group: inout DiscardingTaskGroup) {
-        guard let client = self.httpClient else { return }
-        var request = HTTPClientRequest(url: self.manager.engineURL.string(transport: .polling, timestamp: self.timestamp(), sid: sid))
-        request.method = .GET
-        for (name, value) in self.requestHeaders(now: self.now) { request.headers.add(name: name, value: value) }
-        let input = self.manager.input
-        let timeout = self.requestTimeout
-        self.requestsInFlight += 1
-        group.addTask {
-            do {
-                let response = try await client.execute(request, timeout: timeout)
-                let setCookies = response.headers["set-cookie"]
-                let body = try await response.body.collect(upTo: 1 << 26)
-                guard response.status == .ok else {
-                    input.yield(.pollFailed(id, TransportError(message: "xhr poll error", description: "\(response.status.code)")))
-                    return
-                }
-                input.yield(.pollCompleted(id, body: String(buffer: body), setCookies: setCookies))
-            } catch {
-                input.yield(.pollFailed(id, TransportError(message: "xhr poll error", description: "\(error)")))
-            }
-        }
-    }
-
-    private func startPost(_ id: ConnectionID, sid: String, body: String, group: inout DiscardingTaskGroup) {
-        guard let client = self.httpClient else { return }
-        var request = HTTPClientRequest(url: self.manager.engineURL.string(transport: .polling, timestamp: self.timestamp(), sid: sid))
-        request.method = .POST
-        for (name, value) in self.requestHeaders(now: self.now) { request.headers.add(name: name, value: value) }
-        request.headers.replaceOrAdd(name: "Content-Type", value: "text/plain;charset=UTF-8")
-        request.body = .bytes(ByteBuffer(string: body))
-        let input = self.manager.input
-        let timeout = self.requestTimeout
-        self.requestsInFlight += 1
-        group.addTask {
-            do {
-                let response = try await client.execute(request, timeout: timeout)
-                let setCookies = response.headers["set-cookie"]
-                _ = try await response.body.collect(upTo: 1 << 20)
-                guard response.status == .ok else {
-                    input.yield(.postFailed(id, TransportError(message: "xhr post error", description: "\(response.status.code)")))
-                    return
-                }
-                input.yield(.postCompleted(id, setCookies: setCookies))
-            } catch {
-                input.yield(.postFailed(id, TransportError(message: "xhr post error", description: "\(error)")))
-            }
-        }
-    }
-
-    private func openWebSocket(_ id: ConnectionID, sid: String?, group: inout DiscardingTaskGroup) {
-        let options = self.manager.options
-        let url = self.manager.engineURL.string(transport: .websocket, timestamp: self.timestamp(), sid: sid)
-        var headers = HTTPFields()
-        for (name, value) in self.requestHeaders(now: self.now) {
-            if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
-        }
-        let configuration = WebSocketClientConfiguration(
-            maxFrameSize: options.maxWebSocketMessageSize,
-            additionalHeaders: headers,
-            // Node's ws default `{threshold: 1024}`: smaller messages go uncompressed. The per-emit
-            // `compress: false` flag cannot be honoured over WebSocket: swift-websocket applies
-            // the extension to every frame at or above the threshold.
-            extensions: options.perMessageDeflate
-                ? [.perMessageDeflate(maxDecompressedFrameSize: options.maxWebSocketMessageSize, minFrameSizeToCompress: 1024)]
-                : []
-        )
-        let (outbound, outboundContinuation) = AsyncStream.makeStream(of: SioProtocol.WebSocketMessage.self)
-        self.webSockets[id] = outboundContinuation
-        self.liveWebSockets.insert(id)
-        let input = self.manager.input
-        // swift-websocket logs frame bytes at trace level: a CONNECT's auth payload must not
-        // reach a log, so it gets at most debug.
-        var logger = self.manager.logger
-        logger.logLevel = max(logger.logLevel, .debug)
-        let eventLoopGroup = self.manager.eventLoopGroup
-        let maxSize = options.maxWebSocketMessageSize
-        let proxy = self.proxy
-        let tls = options.tls
-        group.addTask {
-            let handler: WebSocketDataHandler<WebSocketClient.Context> = { inbound, writer, _ in
-                input.yield(.webSocketOpened(id))
-                try await withThrowingTaskGroup(of: Void.self) { connection in
-                    connection.addTask {
-                        for try await message in inbound.messages(maxSize: maxSize) {
-                            switch message {
-                            case .text(let text): input.yield(.webSocketReceived(id, .text(text)))
-                            case .binary(let buffer): input.yield(.webSocketReceived(id, .binary(Array(buffer.readableBytesView))))
-                            }
-                        }
-                    }
-                    connection.addTask {
-                        for await message in outbound {
-                            switch message {
-                            case .text(let text): try await writer.write(.text(text))
-                            case .binary(let bytes): try await writer.write(.binary(ByteBuffer(bytes: bytes)))
-                            }
-                        }
-                        try await writer.close(.normalClosure, reason: nil)
-                    }
-                    try await connection.next()
-                    connection.cancelAll()
-                }
-            }
-            do {
-                let closeFrame: WebSocketCloseFrame?
-                if let proxy {
-                    closeFrame = try await WebSocketClient.connect(
-                        url: url, configuration: configuration, tlsConfiguration: tls,
-                        proxySettings: WebSocketProxySettings(host: proxy.host, port: proxy.port, type: .http()),
-                        eventLoopGroup: eventLoopGroup, logger: logger, handler: handler
-                    )
-                } else {
-                    closeFrame = try await WebSocketClient.connect(
-                        url: url, configuration: configuration, tlsConfiguration: tls,
-                        eventLoopGroup: eventLoopGroup, logger: logger, handler: handler
-                    )
-                }
-                input.yield(.webSocketClosed(id, description: closeFrame.map { "websocket connection closed (\($0.closeCode))" }))
-            } catch {
-                input.yield(.webSocketFailed(id, TransportError(message: "websocket error", description: "\(error)")))
-            }
         }
     }
 }
