@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "SioProtocol", targets: ["SioProtocol"]),
         .library(name: "SioJSON", targets: ["SioJSON"]),
         .library(name: "SioClient", targets: ["SioClient"]),
+        .library(name: "Systemd", targets: ["Systemd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -40,6 +41,17 @@ let package = Package(
                 .product(name: "WSCompression", package: "swift-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
+        ),
+        // libsystemd, seen through a shim header (sd-daemon.h, sd-journal.h).
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"]), .yum(["systemd-devel"])]
+        ),
+        // sd_notify, watchdog, socket activation and a journald log handler; knows nothing of Socket.IO or RPC.
+        .target(
+            name: "Systemd",
+            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(name: "siod", dependencies: ["SioProtocol"]),
         .executableTarget(
