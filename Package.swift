@@ -76,5 +76,15 @@ let package = Package(
             ],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(
+            name: "SystemdTests",
+            dependencies: ["Systemd", "systemd-listen-fds-probe", .product(name: "Logging", package: "swift-log")]
+        ),
+        // Run by SystemdTests under systemd-socket-activate: prints what ListenFDs received.
+        .executableTarget(
+            name: "systemd-listen-fds-probe",
+            dependencies: ["Systemd"],
+            path: "Tests/SystemdListenFDsProbe"
+        ),
     ]
 )
