@@ -51,10 +51,7 @@ struct PythonSocketIOTests {
         let server = try await PythonServer()
         defer { server.stop() }
         try await withManager(server.url, mode.options) { manager in
-            let socket = try manager.socket()
-            let events = EventReader(socket.events)
-            socket.connect()
-            _ = try await events.first { $0.connectedId }
+            let (socket, events) = try await manager.connectedSocket()
             let payload: JSON = ["bytes": .binary([1, 2, 3, 4]), "list": [.binary([]), .binary([255])]]
             let ack = try await socket.emitWithAck("bin", [payload], timeout: .seconds(5))
             #expect(ack == [[.binary([9, 8]), payload]])
@@ -70,10 +67,7 @@ struct PythonSocketIOTests {
         let server = try await PythonServer()
         defer { server.stop() }
         try await withManager(server.url, mode.options) { manager in
-            let socket = try manager.socket()
-            let events = EventReader(socket.events)
-            socket.connect()
-            _ = try await events.first { $0.connectedId }
+            let (socket, events) = try await manager.connectedSocket()
             try await socket.emit("ask", ["life?"])
             let question = try await events.first { $0.incoming(named: "question") }
             #expect(try question.arguments.values() == ["life?"])
@@ -114,10 +108,7 @@ struct PythonSocketIOTests {
         let server = try await PythonServer()
         defer { server.stop() }
         try await withManager(server.url, mode.options) { manager in
-            let socket = try manager.socket()
-            let events = EventReader(socket.events)
-            socket.connect()
-            _ = try await events.first { $0.connectedId }
+            let (socket, events) = try await manager.connectedSocket()
             try await socket.emit("kick")
             let reason = try await events.first { $0.disconnectReason }
             #expect(reason == .ioServerDisconnect)
@@ -131,10 +122,7 @@ struct PythonSocketIOTests {
         var options = Mode.websocket.options
         options.reportsOutgoingEvents = true
         try await withManager(server.url, options) { manager in
-            let socket = try manager.socket()
-            let events = EventReader(socket.events)
-            socket.connect()
-            _ = try await events.first { $0.connectedId }
+            let (socket, events) = try await manager.connectedSocket()
             try await socket.emit("emit-back", ["out"])
             let sent = try await events.first { event -> IncomingEvent? in if case .sent(let e) = event { e } else { nil } }
             #expect(sent.name == "emit-back")

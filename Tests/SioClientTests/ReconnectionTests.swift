@@ -59,10 +59,7 @@ struct ReconnectionTests {
         let server = try await PythonServer(["--ping-interval", "0.3", "--ping-timeout", "0.3"])
         defer { server.stop() }
         try await withManager(server.url, self.fast(mode)) { manager in
-            let socket = try manager.socket()
-            let events = EventReader(socket.events)
-            socket.connect()
-            _ = try await events.first { $0.connectedId }
+            let (socket, events) = try await manager.connectedSocket()
             server.suspend()
             let reason = try await events.first(timeout: .seconds(5)) { $0.disconnectReason }
             #expect(reason == .pingTimeout)
@@ -105,10 +102,7 @@ struct ReconnectionTests {
         let server = try await PythonServer()
         defer { server.stop() }
         try await withManager(server.url, self.fast(mode)) { manager in
-            let socket = try manager.socket()
-            let events = EventReader(socket.events)
-            socket.connect()
-            _ = try await events.first { $0.connectedId }
+            let (socket, events) = try await manager.connectedSocket()
             // `never-answered` has no handler: python-socketio sends no ack, so the timeout fires.
             await #expect(throws: ClientError.ack(.timedOut)) {
                 try await socket.emitWithAck("never-answered", ["x"], timeout: .milliseconds(200))
@@ -116,10 +110,7 @@ struct ReconnectionTests {
             #expect(try await socket.emitWithAck("echo", ["still fine"], timeout: .seconds(5)) == ["still fine"])
         }
         try await withManager(server.url, self.fast(mode)) { manager in
-            let socket = try manager.socket(options: SocketOptions(retries: 2, ackTimeout: 200))
-            let events = EventReader(socket.events)
-            socket.connect()
-            _ = try await events.first { $0.connectedId }
+            let (socket, events) = try await manager.connectedSocket(options: SocketOptions(retries: 2, ackTimeout: 200))
             let started = ContinuousClock.now
             await #expect(throws: ClientError.ack(.timedOut)) {
                 try await socket.emitWithAck("never-answered", ["y"])

@@ -17,10 +17,7 @@ struct StickySessionTests {
         options.reconnection = false
         try await withManager(balancer.url, options) { manager in
             let managerEvents = EventReader(manager.events)
-            let socket = try manager.socket()
-            let events = EventReader(socket.events)
-            socket.connect()
-            _ = try await events.first { $0.connectedId }
+            let (socket, events) = try await manager.connectedSocket()
             if mode == .upgrade {
                 let upgraded = try await managerEvents.first { event -> TransportKind? in
                     if case .upgrade(let kind) = event { kind } else { nil }

@@ -59,10 +59,7 @@ struct TLSTests {
     /// Connects and round-trips an ack.
     private func connectsAndAcks(_ url: String, _ options: ManagerOptions) async throws {
         try await withManager(url, options) { manager in
-            let socket = try manager.socket()
-            let events = EventReader(socket.events)
-            socket.connect()
-            _ = try await events.first { $0.connectedId }
+            let (socket, events) = try await manager.connectedSocket()
             #expect(try await socket.emitWithAck("echo", ["over tls", 1], timeout: .seconds(5)) == ["over tls", 1])
         }
     }
@@ -125,10 +122,7 @@ struct TLSTests {
         let server = try await TLSServer(.mutual)
         defer { server.stop() }
         try await withManager(server.url, self.options(mode, try server.withClientCertificate())) { manager in
-            let socket = try manager.socket()
-            let events = EventReader(socket.events)
-            socket.connect()
-            _ = try await events.first { $0.connectedId }
+            let (socket, events) = try await manager.connectedSocket()
             #expect(try await socket.emitWithAck("echo", ["mutual"], timeout: .seconds(5)) == ["mutual"])
             #expect(try await socket.emitWithAck("peer-cert", [], timeout: .seconds(5)) == ["siod test client"])
         }

@@ -88,3 +88,17 @@ extension ManagerOptions {
         return options
     }
 }
+
+extension Manager {
+    /// Makes the socket for `namespace`, connects it and waits (bounded) for `connect`.
+    func connectedSocket(
+        _ namespace: String = "/", auth: JSON? = nil, options: SocketOptions = SocketOptions(),
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> (Socket, EventReader<SocketEvent>) {
+        let socket = try self.socket(namespace, auth: auth, options: options)
+        let events = EventReader(socket.events)
+        socket.connect()
+        _ = try await events.first(sourceLocation: sourceLocation) { $0.connectedId }
+        return (socket, events)
+    }
+}

@@ -37,10 +37,7 @@ struct TransportOptionTests {
         var options = ManagerOptions.transports([.websocket, .polling])
         options.tryAllTransports = true
         try await withManager(server.url, options) { manager in
-            let socket = try manager.socket()
-            let events = EventReader(socket.events)
-            socket.connect()
-            _ = try await events.first { $0.connectedId }
+            let (socket, events) = try await manager.connectedSocket()
             #expect(manager.transport == .polling)
             #expect(try await socket.emitWithAck("echo", ["over polling"], timeout: .seconds(5)) == ["over polling"])
         }
@@ -68,10 +65,7 @@ struct TransportOptionTests {
         var options = ManagerOptions.transports([.websocket])
         options.perMessageDeflate = enabled
         try await withManager(server.url, options) { manager in
-            let socket = try manager.socket()
-            let events = EventReader(socket.events)
-            socket.connect()
-            _ = try await events.first { $0.connectedId }
+            let (socket, events) = try await manager.connectedSocket()
             let report = try await socket.emitWithAck("negotiated", [], timeout: .seconds(5))
             let offered = report.count == 2 ? report[1].stringValue ?? "" : ""
             #expect(offered.contains("permessage-deflate") == enabled, "the upgrade request offers the extension only when asked")
