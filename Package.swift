@@ -53,6 +53,9 @@ let package = Package(
             name: "Systemd",
             dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]
         ),
+        // The daemon's logic (state store, registry, RPC methods), kept apart from its `main`
+        // so the tests can reach it.
+        .target(name: "SiodCore", dependencies: ["SioJSON"]),
         .executableTarget(name: "siod", dependencies: ["SioProtocol"]),
         .executableTarget(
             name: "sioproto-bench",
@@ -65,6 +68,7 @@ let package = Package(
             path: "Benchmarks/sioclient-bench"
         ),
         .testTarget(name: "SioJSONTests", dependencies: ["SioJSON"]),
+        .testTarget(name: "SiodCoreTests", dependencies: ["SiodCore", "SioJSON"]),
         .testTarget(name: "SioProtocolTests", dependencies: ["SioProtocol", "SioJSON"]),
         .testTarget(
             name: "SioClientTests",

@@ -1,0 +1,107 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import SioJSON
+
+/// The state file in the state directory, written atomically: the new state goes to a
+/// temporary file that is flushed to disk (`fsync`), renamed over the old one, and the
+/// directory is flushed too. A crash (even `kill -9`) at any moment leaves either the previous
+/// or the new state, never a torn one. The file holds secrets (session IDs, auth payloads):
+/// it is created mode 0600 in a directory created mode 0700.
+public struct StateStore: Sendable {
+    /// The state directory.
+    public let directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    /// The state file.
+    public var path: String { self.directory + "/state.json" }
+
+    /// The saved state; an empty one when nothing was saved yet.
+    public func load() throws(StateError) -> DaemonState {
+        let descriptor = open(self.path, O_RDONLY | O_CLOEXEC)
+        if descriptor < 0 {
+            if errno == ENOENT { return DaemonState() }
+            throw .io("cannot open \(self.path)", errno)
+        }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .io("cannot read \(self.path)", errno)
+            }
+            if count == 0 { break }
+            bytes += chunk[0..<count]
+        }
+        let json: JSON
+        do { json = try JSON(parsing: bytes) } catch { throw .invalid("\(self.path) is not valid JSON: \(error)") }
+        return try DaemonState(json: json)
+    }
+
+    /// Replaces the saved state atomically.
+    public func save(_ state: DaemonState) throws(StateError) {
+        try self.makeDirectory()
+        var bytes: [UInt8] = []
+        state.json.write(to: &bytes)
+        bytes.append(UInt8(ascii: "\n"))
+        let temporary = self.path + ".tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw .io("cannot create \(temporary)", errno) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, $0.count - written) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                close(descriptor)
+                throw .io("cannot write \(temporary)", code)
+            }
+            written += count
+        }
+        guard fsync(descriptor) == 0 else {
+            let code = errno
+            close(descriptor)
+            throw .io("cannot flush \(temporary)", code)
+        }
+        close(descriptor)
+        guard rename(temporary, self.path) == 0 else { throw .io("cannot rename \(temporary)", errno) }
+        let directory = open(self.directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 {
+            fsync(directory)
+            close(directory)
+        }
+    }
+
+    /// `mkdir -p` with mode 0700 for what it creates.
+    private func makeDirectory() throws(StateError) {
+        var prefix = self.directory.hasPrefix("/") ? "" : "."
+        for component in self.directory.split(separator: "/", omittingEmptySubsequences: true) {
+            prefix += "/" + component
+            if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
+                throw .io("cannot create \(prefix)", errno)
+            }
+        }
+    }
+}
+
+/// Why the state could not be read or written.
+public enum StateError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A system call failed (`errno` attached).
+    case io(String, Int32)
+    /// The file exists but is not a state siod can read.
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .io(let what, let code): "\(what): \(String(cString: strerror(code)))"
+        case .invalid(let why): why
+        }
+    }
+}
