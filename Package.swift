@@ -68,7 +68,9 @@ let package = Package(
             path: "Benchmarks/sioclient-bench"
         ),
         .testTarget(name: "SioJSONTests", dependencies: ["SioJSON"]),
-        .testTarget(name: "SiodCoreTests", dependencies: ["SiodCore", "SioJSON"]),
+        .testTarget(name: "SiodCoreTests", dependencies: ["SiodCore", "SioJSON", "siod-state-writer"]),
+        // Run by SiodCoreTests and killed with SIGKILL in the middle of its state writes.
+        .executableTarget(name: "siod-state-writer", dependencies: ["SiodCore", "SioJSON"], path: "Tests/SiodStateWriter"),
         .testTarget(name: "SioProtocolTests", dependencies: ["SioProtocol", "SioJSON"]),
         .testTarget(
             name: "SioClientTests",
