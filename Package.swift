@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "SioProtocol", targets: ["SioProtocol"]),
         .library(name: "SioJSON", targets: ["SioJSON"]),
         .library(name: "SioClient", targets: ["SioClient"]),
+        .library(name: "RPC", targets: ["RPC"]),
         .library(name: "Systemd", targets: ["Systemd"]),
     ],
     dependencies: [
@@ -53,6 +54,17 @@ let package = Package(
             name: "Systemd",
             dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]
         ),
+        // JSON-RPC 2.0 over a Unix stream socket, NDJSON framed; knows nothing of Socket.IO.
+        .target(
+            name: "RPC",
+            dependencies: [
+                "SioJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The daemon's logic (state store, registry, RPC methods), kept apart from its `main`
         // so the tests can reach it.
         .target(name: "SiodCore", dependencies: ["SioJSON"]),
@@ -71,6 +83,15 @@ let package = Package(
         .testTarget(name: "SiodCoreTests", dependencies: ["SiodCore", "SioJSON", "siod-state-writer"]),
         // Run by SiodCoreTests and killed with SIGKILL in the middle of its state writes.
         .executableTarget(name: "siod-state-writer", dependencies: ["SiodCore", "SioJSON"], path: "Tests/SiodStateWriter"),
+        .testTarget(
+            name: "RPCTests",
+            dependencies: [
+                "RPC", "SioJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "SioProtocolTests", dependencies: ["SioProtocol", "SioJSON"]),
         .testTarget(
             name: "SioClientTests",
