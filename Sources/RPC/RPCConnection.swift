@@ -1,0 +1,115 @@
+import NIOCore
+import SioJSON
+
+/// The peer process of a Unix socket connection (`SO_PEERCRED`, unix(7)).
+public struct PeerCredentials: Sendable, Hashable {
+    /// The peer's process id at connect time.
+    public var pid: Int32
+    /// The peer's effective user id.
+    public var uid: UInt32
+    /// The peer's effective group id.
+    public var gid: UInt32
+
+    /// Credentials.
+    public init(pid: Int32, uid: UInt32, gid: UInt32) {
+        self.pid = pid
+        self.uid = uid
+        self.gid = gid
+    }
+}
+
+/// What a handler knows about the call it serves.
+public struct RPCRequestContext: Sendable {
+    /// The connection the call came on: its id, peer, and a way to notify it.
+    public let connection: RPCConnection
+    /// The call's id (`nil` for a notification).
+    public let id: JSON?
+    /// The method called.
+    public let method: String
+
+    /// The connection's id, unique for the server's life.
+    public var connectionID: Int { self.connection.id }
+    /// The peer's credentials, when the socket provides them.
+    public var peer: PeerCredentials? { self.connection.peer }
+}
+
+/// A method handler: `params` as sent (or `nil`), the context; returns the `result`.
+public typealias RPCHandler = @Sendable (JSON?, RPCRequestContext) async throws(RPCError) -> JSON
+
+/// One client connection, as the daemon sees it. Every method may be called from any thread;
+/// none blocks.
+///
+/// Output ordering: responses and notifications are written in the order they are produced.
+/// Responses are never dropped. Notifications go through a bounded queue
+/// (``RPCLimits/maxQueuedNotifications``, ``RPCLimits/maxQueuedNotificationBytes``): when a
+/// slow reader lets it fill, the *oldest* queued notifications are dropped, and before the
+/// next notification the connection sends
+/// `{"jsonrpc":"2.0","method":"events.lagged","params":{"dropped":N}}`
+/// (``RPCLimits/laggedNotificationMethod``), so the client learns where the gap is.
+public final class RPCConnection: Sendable, CustomStringConvertible {
+    /// Unique for the server's life, counting from 1.
+    public let id: Int
+    /// The peer's credentials (`nil` if the socket does not provide them).
+    public let peer: PeerCredentials?
+    let handler: RPCConnectionHandler
+    let channel: any Channel
+    /// The lines' calls, consumed by the server's task for this connection.
+    let works: AsyncStream<Work>
+
+    init(id: Int, peer: PeerCredentials?, handler: RPCConnectionHandler, channel: any Channel, works: AsyncStream<Work>) {
+        self.works = works
+        self.id = id
+        self.peer = peer
+        self.handler = handler
+        self.channel = channel
+    }
+
+    /// Queues a notification `{"jsonrpc":"2.0","method":…,"params":…}` for this client.
+    /// Never blocks; dropped silently once the connection is closed.
+    public func notify(method: String, params: JSON? = nil) {
+        let line = rpcNotificationLine(method: method, params: params)
+        let handler = self.handler
+        self.channel.eventLoop.execute { handler.enqueueNotification(line) }
+    }
+
+    /// Whether the connection stays open after the client half-closes (its write side ended,
+    /// e.g. socat at end of input) and every response is written. The daemon sets it while the
+    /// client has subscriptions; setting it back to `false` closes a half-closed connection.
+    public func setKeepOpen(_ keepOpen: Bool) {
+        let handler = self.handler
+        self.channel.eventLoop.execute { handler.setKeepOpen(keepOpen) }
+    }
+
+    /// Closes the connection now; queued output not yet written is lost.
+    public func close() {
+        self.channel.close(promise: nil)
+    }
+
+    /// Runs `body` once the connection has closed (at once if it already has).
+    public func onClose(_ body: @escaping @Sendable () -> Void) {
+        self.channel.closeFuture.whenComplete { _ in body() }
+    }
+
+    /// `rpc#<id>`.
+    public var description: String { "rpc#\(self.id)" }
+
+    // MARK: - Server side
+
+    /// The calls of one line to run, produced on the event loop.
+    enum Work: Sendable {
+        case single(RPCCall)
+        case batch([RPCBatchItem], admitted: Int)
+    }
+
+    /// Hands a finished call's output back to the event loop.
+    func complete(line: [UInt8]?, calls: Int) {
+        let handler = self.handler
+        self.channel.eventLoop.execute { handler.completed(line: line, calls: calls) }
+    }
+
+    /// Graceful stop: read no more, answer what is in flight, then close.
+    func beginShutdown() {
+        let handler = self.handler
+        self.channel.eventLoop.execute { handler.beginShutdown() }
+    }
+}

@@ -1,0 +1,263 @@
+import NIOCore
+import SioJSON
+
+/// The channel handler of one connection: frames lines, admits calls under the per-client
+/// limit, writes responses and queued notifications with NIO backpressure, and closes when
+/// nothing more is owed (siod RPC § Framing, § Half-close).
+///
+/// All state is confined to the channel's event loop; the ``RPCConnection`` handle hops there.
+/// Reading pauses while the channel is unwritable, so a client that sends but does not read
+/// cannot grow our output without bound.
+final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let limits: RPCLimits
+    private let works: AsyncStream<RPCConnection.Work>.Continuation
+    private var context: ChannelHandlerContext?
+    private var framer: LineFramer
+
+    /// The client shut its write side (or we stopped reading).
+    private var inputClosed = false
+    /// The server is stopping: ``keepOpen`` no longer counts.
+    private var stopping = false
+    /// We started closing; nothing more is read or queued.
+    private var closing = false
+    private var keepOpen = false
+    /// Calls admitted and not yet finished (the per-client limit counts these).
+    private var callsInFlight = 0
+    /// Lines handed to the task side and not yet answered.
+    private var worksPending = 0
+    private var readPending = false
+    private var lastWrite: EventLoopFuture<Void>?
+
+    private var notifications = CircularBuffer<[UInt8]>()
+    private var notificationBytes = 0
+    private var dropped = 0
+
+    init(limits: RPCLimits, works: AsyncStream<RPCConnection.Work>.Continuation) {
+        self.limits = limits
+        self.works = works
+        self.framer = LineFramer(maxLineLength: limits.maxLineLength)
+    }
+
+    // MARK: - Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !self.inputClosed, !self.closing else { return }
+        let buffer = self.unwrapInboundIn(data)
+        for event in self.framer.feed(buffer.readableBytesView) {
+            self.received(event)
+            guard !self.inputClosed else { return }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let event = event as? ChannelEvent, case .inputClosed = event else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        guard !self.inputClosed else { return }
+        if let last = self.framer.finish(), !self.closing { self.received(last) }
+        self.inputClosed = true
+        context.flush()
+        self.closeIfDone()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            self.drainNotifications()
+            if self.readPending {
+                self.readPending = false
+                context.read()
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.closing = true
+        self.notifications.removeAll()
+        self.works.finish()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        guard context.channel.isWritable else {
+            self.readPending = true
+            return
+        }
+        context.read()
+    }
+
+    // MARK: - Lines
+
+    private func received(_ event: LineFramer.Event) {
+        switch event {
+        case .line(let bytes):
+            self.dispatch(RPCMessage(line: bytes))
+        case .lineTooLong:
+            // Read nothing more; answer what is owed, then close whatever keeps it open.
+            self.write(RPCResponse(id: .null, outcome: .failure(.lineTooLong(limit: self.limits.maxLineLength))).line)
+            self.inputClosed = true
+            self.stopping = true
+            self.closeIfDone()
+        }
+    }
+
+    private func dispatch(_ message: RPCMessage) {
+        switch message {
+        case .invalid(let response):
+            self.write(response.line)
+        case .single(let call):
+            guard self.callsInFlight < self.limits.maxConcurrentRequestsPerClient else {
+                if let id = call.id { self.write(Self.overloaded(id: id, limit: self.limits).line) }
+                return
+            }
+            self.admit(.single(call), calls: 1)
+        case .batch(let items):
+            // Calls beyond the limit get `overloaded`; an overloaded notification is dropped
+            // unanswered, as any notification's error is (§ 4.1).
+            var admitted = 0
+            var kept: [RPCBatchItem] = []
+            for item in items {
+                guard case .call(let call) = item else {
+                    kept.append(item)
+                    continue
+                }
+                if self.callsInFlight + admitted < self.limits.maxConcurrentRequestsPerClient {
+                    admitted += 1
+                    kept.append(item)
+                } else if let id = call.id {
+                    kept.append(.answered(Self.overloaded(id: id, limit: self.limits)))
+                }
+            }
+            guard admitted > 0 else {
+                let errors = kept.compactMap { item -> RPCResponse? in
+                    guard case .answered(let response) = item else { return nil }
+                    return response
+                }
+                if !errors.isEmpty { self.write(RPCResponse.batchLine(errors)) }
+                return
+            }
+            self.admit(.batch(kept, admitted: admitted), calls: admitted)
+        }
+    }
+
+    private static func overloaded(id: JSON, limit: RPCLimits) -> RPCResponse {
+        RPCResponse(
+            id: id,
+            outcome: .failure(.overloaded("more than \(limit.maxConcurrentRequestsPerClient) requests in flight"))
+        )
+    }
+
+    private func admit(_ work: RPCConnection.Work, calls: Int) {
+        self.callsInFlight += calls
+        self.worksPending += 1
+        self.works.yield(work)
+    }
+
+    /// A line's calls finished on the task side.
+    func completed(line: [UInt8]?, calls: Int) {
+        self.callsInFlight -= calls
+        self.worksPending -= 1
+        guard let context = self.context else { return }
+        if let line {
+            self.write(line)
+            context.flush()
+        }
+        self.closeIfDone()
+    }
+
+    // MARK: - Output
+
+    private func write(_ line: [UInt8]) {
+        guard let context = self.context, context.channel.isActive else { return }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.write(self.wrapOutboundOut(context.channel.allocator.buffer(bytes: line)), promise: promise)
+        self.lastWrite = promise.futureResult
+    }
+
+    func enqueueNotification(_ line: [UInt8]) {
+        guard !self.closing, let context = self.context else { return }
+        self.notifications.append(line)
+        self.notificationBytes += line.count
+        while self.notifications.count > self.limits.maxQueuedNotifications
+            || (self.notificationBytes > self.limits.maxQueuedNotificationBytes && self.notifications.count > 1)
+        {
+            self.notificationBytes -= self.notifications.removeFirst().count
+            self.dropped += 1
+        }
+        if context.channel.isWritable { self.drainNotifications() }
+    }
+
+    /// Writes queued notifications while the channel is writable, telling the client first
+    /// how many were dropped since it last heard.
+    private func drainNotifications(force: Bool = false) {
+        guard let context = self.context else { return }
+        var wrote = false
+        while (force || context.channel.isWritable), self.dropped > 0 || !self.notifications.isEmpty {
+            if self.dropped > 0, let method = self.limits.laggedNotificationMethod {
+                self.write(rpcNotificationLine(method: method, params: ["dropped": .number(JSONNumber(self.dropped))]))
+                self.dropped = 0
+            } else {
+                self.dropped = 0
+                guard let line = self.notifications.popFirst() else { break }
+                self.notificationBytes -= line.count
+                self.write(line)
+            }
+            wrote = true
+        }
+        if wrote { context.flush() }
+    }
+
+    // MARK: - Closing
+
+    func setKeepOpen(_ keepOpen: Bool) {
+        self.keepOpen = keepOpen
+        self.closeIfDone()
+    }
+
+    func beginShutdown() {
+        self.stopping = true
+        self.inputClosed = true
+        self.closeIfDone()
+    }
+
+    /// Closes once the input ended, every response is written, and nothing keeps us open.
+    private func closeIfDone() {
+        guard self.inputClosed, !self.closing, self.worksPending == 0, self.stopping || !self.keepOpen else { return }
+        self.drainNotifications(force: true)
+        self.closeAfterWrites()
+    }
+
+    private func closeAfterWrites() {
+        guard let context = self.context, !self.closing else { return }
+        self.closing = true
+        self.inputClosed = true
+        context.flush()
+        let channel = context.channel
+        if let lastWrite = self.lastWrite {
+            lastWrite.whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            channel.close(promise: nil)
+        }
+    }
+}

@@ -1,0 +1,23 @@
+/// Every bound the RPC server enforces, and what happens at it (STYLE § 7). `daemon.info`
+/// reports these.
+public struct RPCLimits: Sendable, Hashable {
+    /// Longest request line in bytes; a longer one gets a `line_too_long` error (id null)
+    /// and the connection closes.
+    public var maxLineLength = 8 * 1024 * 1024
+    /// Calls of one client running at once; a call beyond gets an `overloaded` error.
+    public var maxConcurrentRequestsPerClient = 64
+    /// Connections at once; one beyond gets one `overloaded` error line and is closed.
+    public var maxClients = 256
+    /// Connections of one uid at once; as ``maxClients``.
+    public var maxClientsPerUID = 64
+    /// Notifications queued for a client that is not reading; beyond, the oldest are dropped.
+    public var maxQueuedNotifications = 10_000
+    /// Bytes of queued notifications; beyond, the oldest are dropped (the newest is kept).
+    public var maxQueuedNotificationBytes = 16 * 1024 * 1024
+    /// The notification telling a client how many of its notifications were dropped
+    /// (`{"dropped":N}`); `nil` drops silently.
+    public var laggedNotificationMethod: String? = "events.lagged"
+
+    /// The defaults.
+    public init() {}
+}

@@ -1,0 +1,266 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import SioJSON
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A JSON-RPC 2.0 server on a Unix stream socket, one message per line (siod RPC).
+///
+/// ```swift
+/// let server = RPCServer(listen: .path("/run/siod/siod.sock"), methods: ["daemon.ping": { _, _ in "pong" }])
+/// try await server.start()        // binds; throws if another server is live there
+/// try await server.run()          // serves until stop() or cancellation
+/// ```
+///
+/// Calls run as child tasks of ``run()``; a connection's calls run concurrently (up to
+/// ``RPCLimits/maxConcurrentRequestsPerClient``) and their responses are written as they
+/// finish, so clients correlate by `id`. ``stop()`` is graceful: no new connections, no new
+/// requests read, in-flight calls answered, then every connection closed.
+public final class RPCServer: Sendable {
+    /// Where to listen.
+    public enum Listen: Sendable, Hashable {
+        /// Bind this path: 0600, or 0660 with `group`; a stale socket file is replaced, a live
+        /// one makes ``RPCServer/start()`` fail. The file is removed on stop.
+        case path(String, group: UInt32? = nil)
+        /// Adopt a descriptor already bound and listening (systemd socket activation); nothing
+        /// is unlinked.
+        case descriptor(CInt)
+    }
+
+    /// Where the server listens.
+    public let listen: Listen
+    /// The bounds it enforces.
+    public let limits: RPCLimits
+    private let methods: [String: RPCHandler]
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let state = NIOLockedValueBox(State())
+    private let incoming: AsyncStream<RPCConnection>
+    private let incomingContinuation: AsyncStream<RPCConnection>.Continuation
+
+    private struct State {
+        var listener: (any Channel)?
+        var stopped = false
+        var nextID = 1
+        var connections: [Int: RPCConnection] = [:]
+        var perUID: [UInt32: Int] = [:]
+    }
+
+    /// A server answering `methods`; runs on `group` (NIO's shared one by default).
+    public init(
+        listen: Listen,
+        limits: RPCLimits = RPCLimits(),
+        methods: [String: RPCHandler],
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "siod.rpc")
+    ) {
+        self.listen = listen
+        self.limits = limits
+        self.methods = methods
+        self.group = group
+        self.logger = logger
+        (self.incoming, self.incomingContinuation) = AsyncStream.makeStream()
+    }
+
+    /// The connections open now.
+    public var connections: [RPCConnection] {
+        self.state.withLockedValue { Array($0.connections.values) }
+    }
+
+    // MARK: - Lifecycle
+
+    /// Starts listening. Connections are accepted at once and served once ``run()`` runs.
+    public func start() async throws {
+        let fd: CInt
+        switch self.listen {
+        case .path(let path, let group):
+            fd = try UnixListener.bindAndListen(path: path, group: group, backlog: 128)
+        case .descriptor(let descriptor):
+            fd = descriptor
+        }
+        let bootstrap = ServerBootstrap(group: self.group)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { [self] channel in
+                self.accept(channel)
+            }
+        let listener = try await bootstrap.withBoundSocket(fd).get()
+        self.state.withLockedValue { $0.listener = listener }
+        self.logger.info("rpc listening", metadata: ["rpc.listen": "\(self.listen)"])
+    }
+
+    /// Serves calls until ``stop()`` (or cancellation, which stops) and every connection
+    /// has closed.
+    public func run() async {
+        await withTaskCancellationHandler {
+            await withDiscardingTaskGroup { group in
+                for await connection in self.incoming {
+                    group.addTask { await self.serve(connection) }
+                }
+            }
+        } onCancel: {
+            self.stop()
+        }
+    }
+
+    /// Stops gracefully: closes the listener (unlinking a path it bound), stops reading
+    /// requests, and closes each connection once its in-flight calls are answered. ``run()``
+    /// returns when all are closed.
+    public func stop() {
+        let (listener, connections, alreadyStopped) = self.state.withLockedValue { state in
+            defer { state.stopped = true }
+            return (state.listener, Array(state.connections.values), state.stopped)
+        }
+        guard !alreadyStopped else { return }
+        listener?.close(promise: nil)
+        if case .path(let path, _) = self.listen, listener != nil { unlink(path) }
+        for connection in connections { connection.beginShutdown() }
+        self.incomingContinuation.finish()
+    }
+
+    // MARK: - Connections
+
+    private func accept(_ channel: any Channel) -> EventLoopFuture<Void> {
+        Self.peerCredentials(of: channel).flatMap { peer in
+            self.admit(channel, peer: peer)
+        }
+    }
+
+    private func admit(_ channel: any Channel, peer: PeerCredentials?) -> EventLoopFuture<Void> {
+        let limits = self.limits
+        let admitted: Result<Int, RPCError> = self.state.withLockedValue { state in
+            if state.stopped { return .failure(.overloaded("the server is stopping")) }
+            if state.connections.count >= limits.maxClients {
+                return .failure(.overloaded("more than \(limits.maxClients) clients"))
+            }
+            if let uid = peer?.uid, state.perUID[uid, default: 0] >= limits.maxClientsPerUID {
+                return .failure(.overloaded("more than \(limits.maxClientsPerUID) clients of uid \(uid)"))
+            }
+            defer { state.nextID += 1 }
+            if let uid = peer?.uid { state.perUID[uid, default: 0] += 1 }
+            return .success(state.nextID)
+        }
+        let id: Int
+        switch admitted {
+        case .failure(let error):
+            self.logger.notice("rpc client refused", metadata: ["rpc.reason": "\(error.message)"])
+            return channel.pipeline.addHandler(RefuseHandler(line: RPCResponse(id: .null, outcome: .failure(error)).line))
+        case .success(let value):
+            id = value
+        }
+        let (works, continuation) = AsyncStream<RPCConnection.Work>.makeStream()
+        let handler = RPCConnectionHandler(limits: limits, works: continuation)
+        let connection = RPCConnection(id: id, peer: peer, handler: handler, channel: channel, works: works)
+        self.state.withLockedValue { $0.connections[id] = connection }
+        channel.closeFuture.whenComplete { _ in
+            self.state.withLockedValue { state in
+                state.connections[id] = nil
+                if let uid = peer?.uid {
+                    state.perUID[uid, default: 1] -= 1
+                    if state.perUID[uid] == 0 { state.perUID[uid] = nil }
+                }
+            }
+        }
+        return channel.pipeline.addHandler(handler).map {
+            if case .terminated = self.incomingContinuation.yield(connection) { channel.close(promise: nil) }
+        }
+    }
+
+    private func serve(_ connection: RPCConnection) async {
+        await withDiscardingTaskGroup { group in
+            for await work in connection.works {
+                group.addTask { await self.perform(work, on: connection) }
+            }
+        }
+    }
+
+    // MARK: - Calls
+
+    private func perform(_ work: RPCConnection.Work, on connection: RPCConnection) async {
+        switch work {
+        case .single(let call):
+            let response = await self.call(call, on: connection)
+            connection.complete(line: call.isNotification ? nil : response.line, calls: 1)
+        case .batch(let items, let admitted):
+            let responses = await withTaskGroup(of: (Int, RPCResponse?).self) { group in
+                for (index, item) in items.enumerated() {
+                    switch item {
+                    case .call(let call):
+                        group.addTask {
+                            let response = await self.call(call, on: connection)
+                            return (index, call.isNotification ? nil : response)
+                        }
+                    case .answered(let response):
+                        group.addTask { (index, response) }
+                    }
+                }
+                var ordered = [RPCResponse?](repeating: nil, count: items.count)
+                for await (index, response) in group { ordered[index] = response }
+                return ordered.compactMap { $0 }
+            }
+            // Only notifications: nothing at all, not even `[]` (§ 6).
+            connection.complete(line: responses.isEmpty ? nil : RPCResponse.batchLine(responses), calls: admitted)
+        }
+    }
+
+    private func call(_ call: RPCCall, on connection: RPCConnection) async -> RPCResponse {
+        let id = call.id ?? .null
+        guard let handler = self.methods[call.method] else {
+            return RPCResponse(id: id, outcome: .failure(.methodNotFound(call.method)))
+        }
+        let context = RPCRequestContext(connection: connection, id: call.id, method: call.method)
+        do throws(RPCError) {
+            return RPCResponse(id: id, outcome: .success(try await handler(call.params, context)))
+        } catch {
+            return RPCResponse(id: id, outcome: .failure(error))
+        }
+    }
+
+    // MARK: - Peer credentials
+
+    private static func peerCredentials(of channel: any Channel) -> EventLoopFuture<PeerCredentials?> {
+        #if os(Linux)
+        guard let provider = channel as? any SocketOptionProvider else {
+            return channel.eventLoop.makeSucceededFuture(nil)
+        }
+        // `struct ucred` (unix(7)) needs _GNU_SOURCE, so Glibc does not export it; same layout.
+        struct UCred: Sendable {
+            var pid: Int32 = 0
+            var uid: UInt32 = 0
+            var gid: UInt32 = 0
+        }
+        let future: EventLoopFuture<UCred> = provider.unsafeGetSocketOption(
+            level: SocketOptionLevel(SOL_SOCKET),
+            name: SocketOptionName(SO_PEERCRED)
+        )
+        return future.map { Optional(PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid)) }
+            .recover { _ -> PeerCredentials? in nil }
+        #else
+        return channel.eventLoop.makeSucceededFuture(nil)
+        #endif
+    }
+}
+
+/// Answers a refused client with one error line, then closes.
+private final class RefuseHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    private let line: [UInt8]
+
+    init(line: [UInt8]) { self.line = line }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let channel = context.channel
+        context.writeAndFlush(self.wrapOutboundOut(channel.allocator.buffer(bytes: self.line))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+}
