@@ -67,7 +67,13 @@ let package = Package(
         ),
         // The daemon's logic (state store, registry, RPC methods), kept apart from its `main`
         // so the tests can reach it.
-        .target(name: "SiodCore", dependencies: ["SioJSON"]),
+        .target(
+            name: "SiodCore",
+            dependencies: [
+                "SioJSON", "SioProtocol", "SioClient",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .executableTarget(name: "siod", dependencies: ["SioProtocol"]),
         .executableTarget(
             name: "sioproto-bench",
@@ -80,7 +86,7 @@ let package = Package(
             path: "Benchmarks/sioclient-bench"
         ),
         .testTarget(name: "SioJSONTests", dependencies: ["SioJSON"]),
-        .testTarget(name: "SiodCoreTests", dependencies: ["SiodCore", "SioJSON", "siod-state-writer"]),
+        .testTarget(name: "SiodCoreTests", dependencies: ["SiodCore", "SioJSON", "SioProtocol", "siod-state-writer"]),
         // Run by SiodCoreTests and killed with SIGKILL in the middle of its state writes.
         .executableTarget(name: "siod-state-writer", dependencies: ["SiodCore", "SioJSON"], path: "Tests/SiodStateWriter"),
         .testTarget(

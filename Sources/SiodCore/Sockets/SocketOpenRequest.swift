@@ -1,0 +1,257 @@
+import Foundation
+import NIOSSL
+import SioClient
+import SioJSON
+import SioProtocol
+
+/// The parameters of `socket.open` (issue 4): a named socket, its server and the reference
+/// client's options, with their names and defaults.
+public struct SocketOpenRequest: Sendable, Hashable {
+    /// How long the socket lives.
+    public enum Lifetime: String, Sendable, Hashable {
+        /// Closed when the RPC client that opened it disconnects.
+        case connection
+        /// Until `socket.close` or siod's shutdown.
+        case daemon
+        /// Kept in the state store and reopened when siod starts.
+        case persistent
+    }
+
+    /// Whether and under which `auth` key the persistent session ID is sent.
+    public enum Session: Sendable, Hashable {
+        case off
+        case key(String)
+    }
+
+    /// The socket's name (param `socket`).
+    public var name: String
+    /// The namespace (param `namespace`, else the URL's path, else `/`).
+    public var namespace: String
+    /// The CONNECT payload (param `auth`, an object).
+    public var auth: JSON
+    public var session: Session
+    public var lifetime: Lifetime
+    /// `autoConnect`.
+    public var autoConnect: Bool
+    /// `ackTimeout` (ms) and `retries` of the socket.
+    public var ackTimeout: Int64?
+    public var retries: Int
+    /// `forceNew: true` or `multiplex: false`: never share a Manager.
+    public var forceNew: Bool
+    /// Everything that decides which Manager (connection) the socket uses.
+    public var connection: ConnectionOptions
+
+    static let socketKeys: Set<String> = [
+        "socket", "url", "namespace", "auth", "session", "lifetime", "autoConnect", "ackTimeout", "retries",
+        "forceNew", "multiplex",
+    ]
+
+    /// Reads `socket.open` params; an unknown or malformed parameter is a ``ParamError`` naming it.
+    public init(params json: JSON?) throws(ParamError) {
+        let params = try Params(json)
+        try params.rejectUnknown(allowed: Self.socketKeys.union(ConnectionOptions.keys))
+        self.name = try params.requiredString("socket")
+        let urlText = try params.requiredString("url")
+        guard let url = URLComponents(string: urlText), let scheme = url.scheme?.lowercased(),
+              ["http", "https", "ws", "wss"].contains(scheme), let host = url.host, !host.isEmpty
+        else { throw ParamError("url", "must be an absolute http, https, ws or wss URL") }
+        let urlPath = url.path.isEmpty ? "/" : url.path
+        let namespace = try params.string("namespace") ?? urlPath
+        guard namespace.hasPrefix("/"), !namespace.contains(",") else {
+            throw ParamError("namespace", "must start with \"/\" and contain no \",\"")
+        }
+        self.namespace = namespace
+        let auth = params.value("auth") ?? [:]
+        guard case .object = auth else { throw ParamError("auth", "must be an object") }
+        self.auth = auth
+        switch params.value("session") {
+        case nil, .bool(true)?: self.session = .key("sessionId")
+        case .bool(false)?: self.session = .off
+        case .object(let object)?:
+            guard let key = object["key"]?.stringValue, !key.isEmpty else { throw ParamError("session.key", "must be a non-empty string") }
+            self.session = .key(key)
+        default: throw ParamError("session", "must be true, false or {\"key\": …}")
+        }
+        let lifetime = try params.string("lifetime") ?? "daemon"
+        guard let parsed = Lifetime(rawValue: lifetime) else {
+            throw ParamError("lifetime", "must be \"connection\", \"daemon\" or \"persistent\"")
+        }
+        self.lifetime = parsed
+        self.autoConnect = try params.bool("autoConnect") ?? true
+        self.ackTimeout = try params.integer("ackTimeout")
+        self.retries = Int(try params.integer("retries") ?? 0)
+        let forceNew = try params.bool("forceNew") == true
+        let multiplex = try params.bool("multiplex") ?? true
+        self.forceNew = forceNew || !multiplex
+        self.connection = try ConnectionOptions(params: params, scheme: scheme, host: host, port: url.port, url: url)
+    }
+
+    /// The socket's options for the protocol machine.
+    public var socketOptions: SocketOptions {
+        SocketOptions(auth: .value(self.auth), retries: self.retries, ackTimeout: self.ackTimeout)
+    }
+}
+
+/// The options that make a connection: sockets with equal ``ConnectionOptions`` share a
+/// Manager (one Engine.IO connection), as `io()` does, unless `forceNew`.
+public struct ConnectionOptions: Sendable, Hashable {
+    /// The server, without path: `scheme://host[:port]`, plus the URL's query.
+    public var url: String
+    public var path: String
+    public var query: [Pair]
+    public var extraHeaders: [Pair]
+    public var transports: [TransportKind]
+    public var upgrade: Bool
+    public var rememberUpgrade: Bool
+    public var tryAllTransports: Bool
+    public var timestampRequests: Bool?
+    public var timeout: Int64?
+    public var reconnection: Bool
+    public var reconnectionAttempts: Int?
+    public var reconnectionDelay: Int64
+    public var reconnectionDelayMax: Int64
+    public var randomizationFactor: Double
+    public var perMessageDeflate: Bool
+    public var tls: TLS?
+    /// `proxy`: a URL, or false to ignore the environment's proxy.
+    public var proxy: Proxy
+
+    /// A name and value (query parameter, header).
+    public struct Pair: Sendable, Hashable {
+        public var name: String
+        public var value: String
+    }
+
+    /// `tls {ca, cert, key, rejectUnauthorized}`: file paths (PEM).
+    public struct TLS: Sendable, Hashable {
+        public var ca: String?
+        public var cert: String?
+        public var key: String?
+        public var rejectUnauthorized: Bool
+    }
+
+    public enum Proxy: Sendable, Hashable {
+        case environment
+        case none
+        case server(host: String, port: Int)
+    }
+
+    static let keys: Set<String> = [
+        "path", "query", "extraHeaders", "transports", "upgrade", "rememberUpgrade", "tryAllTransports",
+        "timestampRequests", "timeout", "reconnection", "reconnectionAttempts", "reconnectionDelay",
+        "reconnectionDelayMax", "randomizationFactor", "perMessageDeflate", "tls", "proxy",
+    ]
+
+    init(params: Params, scheme: String, host: String, port: Int?, url: URLComponents) throws(ParamError) {
+        let hostPart = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        self.url = "\(scheme)://\(hostPart)" + (port.map { ":\($0)" } ?? "")
+        self.path = try params.string("path") ?? "/socket.io"
+        self.query = (url.queryItems ?? []).map { Pair(name: $0.name, value: $0.value ?? "") }
+            + (try params.stringPairs("query")).map { Pair(name: $0.0, value: $0.1) }
+        self.extraHeaders = try params.stringPairs("extraHeaders").map { Pair(name: $0.0, value: $0.1) }
+        if let value = params.value("transports") {
+            guard case .array(let names) = value, !names.isEmpty else {
+                throw ParamError("transports", "must be a non-empty array of \"polling\" and \"websocket\"")
+            }
+            var transports: [TransportKind] = []
+            for (index, name) in names.enumerated() {
+                guard let text = name.stringValue, let kind = TransportKind(rawValue: text) else {
+                    throw ParamError("transports[\(index)]", "must be \"polling\" or \"websocket\"")
+                }
+                transports.append(kind)
+            }
+            self.transports = transports
+        } else {
+            self.transports = [.polling, .websocket]
+        }
+        self.upgrade = try params.bool("upgrade") ?? true
+        self.rememberUpgrade = try params.bool("rememberUpgrade") ?? false
+        self.tryAllTransports = try params.bool("tryAllTransports") ?? false
+        self.timestampRequests = try params.bool("timestampRequests")
+        if case .bool(false)? = params.value("timeout") {
+            self.timeout = nil
+        } else {
+            self.timeout = try params.integer("timeout") ?? 20000
+        }
+        self.reconnection = try params.bool("reconnection") ?? true
+        self.reconnectionAttempts = try params.integer("reconnectionAttempts").map { Int($0) }
+        self.reconnectionDelay = try params.integer("reconnectionDelay") ?? 1000
+        self.reconnectionDelayMax = try params.integer("reconnectionDelayMax") ?? 5000
+        self.randomizationFactor = try params.double("randomizationFactor", in: 0...1) ?? 0.5
+        self.perMessageDeflate = try params.bool("perMessageDeflate") ?? false
+        if params.value("tls") != nil {
+            let tls = try Params(params.value("tls"), prefix: "tls.")
+            try tls.rejectUnknown(allowed: ["ca", "cert", "key", "rejectUnauthorized"])
+            let value = TLS(
+                ca: try tls.string("ca"), cert: try tls.string("cert"), key: try tls.string("key"),
+                rejectUnauthorized: try tls.bool("rejectUnauthorized") ?? true
+            )
+            guard (value.cert == nil) == (value.key == nil) else {
+                throw ParamError(value.cert == nil ? "tls.cert" : "tls.key", "cert and key go together")
+            }
+            self.tls = value
+        } else {
+            self.tls = nil
+        }
+        switch params.value("proxy") {
+        case nil:
+            self.proxy = .environment
+        case .bool(false)?:
+            self.proxy = .none
+        case .string(let text)?:
+            guard let proxy = URLComponents(string: text.contains("://") ? text : "http://" + text), let host = proxy.host, !host.isEmpty else {
+                throw ParamError("proxy", "must be a URL such as http://proxy:3128, or false")
+            }
+            self.proxy = .server(host: host, port: proxy.port ?? 80)
+        default:
+            throw ParamError("proxy", "must be a URL such as http://proxy:3128, or false")
+        }
+    }
+
+    /// The client's options; TLS files are read here, so a missing file names its parameter.
+    public func managerOptions() throws(ParamError) -> ManagerOptions {
+        var options = ManagerOptions()
+        options.path = self.path
+        options.query = self.query.map { ($0.name, $0.value) }
+        options.extraHeaders = self.extraHeaders.map { ($0.name, $0.value) }
+        options.transports = self.transports
+        options.upgrade = self.upgrade
+        options.rememberUpgrade = self.rememberUpgrade
+        options.tryAllTransports = self.tryAllTransports
+        options.timestampRequests = self.timestampRequests
+        options.timeout = self.timeout.map { .milliseconds($0) }
+        options.reconnection = self.reconnection
+        options.reconnectionAttempts = self.reconnectionAttempts
+        options.reconnectionDelay = .milliseconds(self.reconnectionDelay)
+        options.reconnectionDelayMax = .milliseconds(self.reconnectionDelayMax)
+        options.randomizationFactor = self.randomizationFactor
+        options.perMessageDeflate = self.perMessageDeflate
+        switch self.proxy {
+        case .environment: break
+        case .none: options.useEnvironmentProxy = false
+        case .server(let host, let port): options.proxy = .init(host: host, port: port)
+        }
+        if let tls = self.tls {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if let ca = tls.ca {
+                guard FileManager.default.isReadableFile(atPath: ca) else { throw ParamError("tls.ca", "cannot read \(ca)") }
+                configuration.trustRoots = .file(ca)
+            }
+            if let cert = tls.cert, let key = tls.key {
+                do {
+                    configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }
+                } catch {
+                    throw ParamError("tls.cert", "cannot read a PEM certificate from \(cert)")
+                }
+                do {
+                    configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+                } catch {
+                    throw ParamError("tls.key", "cannot read a PEM private key from \(key)")
+                }
+            }
+            if !tls.rejectUnauthorized { configuration.certificateVerification = .none }
+            options.tls = configuration
+        }
+        return options
+    }
+}
