@@ -67,7 +67,7 @@ public final class RPCConnection: Sendable, CustomStringConvertible {
     /// Queues a notification `{"jsonrpc":"2.0","method":…,"params":…}` for this client.
     /// Never blocks; dropped silently once the connection is closed.
     public func notify(method: String, params: JSON? = nil) {
-        let line = rpcNotificationLine(method: method, params: params)
+        let line = RPCNotification(method: method, params: params).line
         let handler = self.handler
         self.channel.eventLoop.execute { handler.enqueueNotification(line) }
     }

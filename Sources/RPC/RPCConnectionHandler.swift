@@ -215,7 +215,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
         var wrote = false
         while (force || context.channel.isWritable), self.dropped > 0 || !self.notifications.isEmpty {
             if self.dropped > 0, let method = self.limits.laggedNotificationMethod {
-                self.write(rpcNotificationLine(method: method, params: ["dropped": .number(JSONNumber(self.dropped))]))
+                self.write(RPCNotification(method: method, params: ["dropped": .number(JSONNumber(self.dropped))]).line)
                 self.dropped = 0
             } else {
                 self.dropped = 0
@@ -254,9 +254,18 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
         self.inputClosed = true
         context.flush()
         let channel = context.channel
-        if let lastWrite = self.lastWrite {
-            lastWrite.whenComplete { _ in channel.close(promise: nil) }
-        } else {
+        guard let lastWrite = self.lastWrite else {
+            channel.close(promise: nil)
+            return
+        }
+        // Writes complete in order: the last one done means all are. A peer that never reads
+        // would hold the connection (and a graceful stop) forever, hence the timeout.
+        let (seconds, attoseconds) = self.limits.closeTimeout.components
+        let timeout = context.eventLoop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)) {
+            channel.close(promise: nil)
+        }
+        lastWrite.whenComplete { _ in
+            timeout.cancel()
             channel.close(promise: nil)
         }
     }

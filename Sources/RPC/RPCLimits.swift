@@ -14,6 +14,9 @@ public struct RPCLimits: Sendable, Hashable {
     public var maxQueuedNotifications = 10_000
     /// Bytes of queued notifications; beyond, the oldest are dropped (the newest is kept).
     public var maxQueuedNotificationBytes = 16 * 1024 * 1024
+    /// How long a closing connection may take to flush what it owes to a peer that does not
+    /// read (graceful stop, half-close, over-long line) before it is closed regardless.
+    public var closeTimeout: Duration = .seconds(10)
     /// The notification telling a client how many of its notifications were dropped
     /// (`{"dropped":N}`); `nil` drops silently.
     public var laggedNotificationMethod: String? = "events.lagged"

@@ -1,50 +1,5 @@
 import SioJSON
 
-/// One call of a request line: a Request (with `id`) or a Notification (without).
-public struct RPCCall: Sendable, Hashable {
-    /// The id to echo (`.number`, `.string` or `.null`); `nil` for a notification.
-    public var id: JSON?
-    /// The method name.
-    public var method: String
-    /// `params`, an array or object, when present.
-    public var params: JSON?
-
-    /// Whether this is a notification (no `id`): it gets no response, not even an error.
-    public var isNotification: Bool { self.id == nil }
-}
-
-/// A response to one call: `{"jsonrpc":"2.0","id":…,"result"|"error":…}`.
-public struct RPCResponse: Sendable, Hashable {
-    /// The request's id, or `.null` when it could not be determined.
-    public var id: JSON
-    /// The result or the error.
-    public var outcome: Result<JSON, RPCError>
-
-    /// A response.
-    public init(id: JSON, outcome: Result<JSON, RPCError>) {
-        self.id = id
-        self.outcome = outcome
-    }
-
-    /// The response object.
-    public var json: JSON {
-        var object: JSONObject = ["jsonrpc": "2.0", "id": self.id]
-        switch self.outcome {
-        case .success(let result): object["result"] = result
-        case .failure(let error): object["error"] = error.json
-        }
-        return .object(object)
-    }
-}
-
-/// One element of a batch, or the validation of a single request.
-public enum RPCBatchItem: Sendable, Hashable {
-    /// A valid call to run.
-    case call(RPCCall)
-    /// An invalid element, answered by this response without running anything.
-    case answered(RPCResponse)
-}
-
 /// What one request line holds (jsonrpc.org/specification § 4, § 6).
 public enum RPCMessage: Sendable, Hashable {
     /// A single Request or Notification.
@@ -105,34 +60,4 @@ public enum RPCMessage: Sendable, Hashable {
         }
         return .call(RPCCall(id: validID, method: method, params: params))
     }
-}
-
-// MARK: - Writing lines
-
-extension RPCResponse {
-    /// The response as one `\n`-terminated line.
-    public var line: [UInt8] {
-        var out: [UInt8] = []
-        self.json.write(to: &out)
-        out.append(UInt8(ascii: "\n"))
-        return out
-    }
-
-    /// Responses of a batch as one array line.
-    public static func batchLine(_ responses: [RPCResponse]) -> [UInt8] {
-        var out: [UInt8] = []
-        JSON.array(responses.map(\.json)).write(to: &out)
-        out.append(UInt8(ascii: "\n"))
-        return out
-    }
-}
-
-/// A server-to-client notification line: `{"jsonrpc":"2.0","method":…,"params":…}`.
-public func rpcNotificationLine(method: String, params: JSON?) -> [UInt8] {
-    var object: JSONObject = ["jsonrpc": "2.0", "method": .string(method)]
-    if let params { object["params"] = params }
-    var out: [UInt8] = []
-    JSON.object(object).write(to: &out)
-    out.append(UInt8(ascii: "\n"))
-    return out
 }

@@ -102,6 +102,20 @@ import Testing
         }
     }
 
+    @Test func stop_withAPeerThatNeverReads_closesAfterCloseTimeout() async throws {
+        var limits = RPCLimits()
+        limits.closeTimeout = .milliseconds(200)
+        // withServer returns only once run() has: every connection closed.
+        try await withServer(limits: limits) { server, path in
+            let stuck = try TestClient(path: path, receiveBuffer: 4096)
+            stuck.send(#"{"jsonrpc":"2.0","method":"whoami","id":1}"# + "\n")
+            let rpc = try connection(server, id: try connectionID(await stuck.readLine()))
+            for n in 0..<5_000 { rpc.notify(method: "socket.event", params: ["n": .number(JSONNumber(n))]) }
+            try await rpc.channel.eventLoop.submit {}.get()
+            #expect(!rpc.channel.isWritable)
+        }
+    }
+
     @Test func maxClients_andPerUID_refuseWithOneErrorLine() async throws {
         var limits = RPCLimits()
         limits.maxClients = 2

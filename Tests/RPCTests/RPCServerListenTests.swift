@@ -21,6 +21,18 @@ import Testing
         #expect(stat(directory + "/sub", &info) == 0 && info.st_mode & 0o777 == 0o700)
     }
 
+    @Test func socketFile_withGroup_mode0660_parentCreated0755() async throws {
+        let directory = makeTemporaryDirectory()
+        defer { removeTree(directory) }
+        let path = directory + "/run/rpc.sock"
+        let server = RPCServer(listen: .path(path, group: getgid()), methods: testMethods())
+        try await server.start()
+        defer { server.stop() }
+        var info = stat()
+        #expect(lstat(path, &info) == 0 && info.st_mode & 0o777 == 0o660 && info.st_gid == getgid())
+        #expect(stat(directory + "/run", &info) == 0 && info.st_mode & 0o777 == 0o755)
+    }
+
     @Test func staleSocketFile_isReplaced() async throws {
         let directory = makeTemporaryDirectory()
         defer { removeTree(directory) }
