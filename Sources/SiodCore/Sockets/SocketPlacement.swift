@@ -1,0 +1,99 @@
+/// Which Manager (Engine.IO connection) each named socket uses: issue 4's multiplexing rule,
+/// the reference's `io()` lookup.
+///
+/// A socket joins the first Manager, in creation order, with equal ``ConnectionOptions`` whose
+/// namespace is free; otherwise a new Manager is made. A socket holds its namespace while it is
+/// registered, connected or not. `forceNew` (or `multiplex: false`) always makes a new Manager,
+/// and that Manager is private: later sockets never join it, as `io()` never caches it.
+public struct SocketPlacement: Sendable {
+    /// A Manager of the daemon.
+    public struct ManagerID: Sendable, Hashable, CustomStringConvertible {
+        public let rawValue: Int
+        public var description: String { "manager#\(self.rawValue)" }
+    }
+
+    /// Where a socket went.
+    public enum Outcome: Sendable, Hashable {
+        /// It shares an existing Manager.
+        case joined(ManagerID)
+        /// A new Manager was made for it.
+        case created(ManagerID)
+
+        public var manager: ManagerID {
+            switch self {
+            case .joined(let id), .created(let id): id
+            }
+        }
+    }
+
+    private struct ManagerEntry: Sendable {
+        var options: ConnectionOptions
+        var namespaces: Set<String>
+        var isPrivate: Bool
+    }
+
+    private var managers: [ManagerID: ManagerEntry] = [:]
+    private var order: [ManagerID] = []
+    private var sockets: [String: (manager: ManagerID, namespace: String)] = [:]
+    private var nextID = 1
+
+    public init() {}
+
+    /// The Manager of socket `name`.
+    public func manager(of name: String) -> ManagerID? { self.sockets[name]?.manager }
+
+    /// The sockets on `manager`, by name.
+    public func sockets(on manager: ManagerID) -> [String] {
+        self.sockets.filter { $0.value.manager == manager }.map(\.key).sorted()
+    }
+
+    /// Registers socket `name`; a name already registered is refused.
+    public mutating func place(
+        name: String, namespace: String, connection: ConnectionOptions, forceNew: Bool
+    ) throws(PlacementError) -> Outcome {
+        guard self.sockets[name] == nil else { throw .nameInUse(name) }
+        if !forceNew {
+            for id in self.order {
+                guard var entry = self.managers[id], !entry.isPrivate, entry.options == connection,
+                      !entry.namespaces.contains(namespace)
+                else { continue }
+                entry.namespaces.insert(namespace)
+                self.managers[id] = entry
+                self.sockets[name] = (id, namespace)
+                return .joined(id)
+            }
+        }
+        let id = ManagerID(rawValue: self.nextID)
+        self.nextID += 1
+        self.managers[id] = ManagerEntry(options: connection, namespaces: [namespace], isPrivate: forceNew)
+        self.order.append(id)
+        self.sockets[name] = (id, namespace)
+        return .created(id)
+    }
+
+    /// Unregisters socket `name`, freeing its namespace; says whether its Manager is now empty
+    /// (and forgotten: the daemon shuts it down).
+    public mutating func remove(name: String) -> (manager: ManagerID, managerIsEmpty: Bool)? {
+        guard let (id, namespace) = self.sockets.removeValue(forKey: name), var entry = self.managers[id] else { return nil }
+        entry.namespaces.remove(namespace)
+        if entry.namespaces.isEmpty {
+            self.managers[id] = nil
+            self.order.removeAll { $0 == id }
+            return (id, true)
+        }
+        self.managers[id] = entry
+        return (id, false)
+    }
+}
+
+/// Why a socket could not be registered.
+public enum PlacementError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A socket with this name exists.
+    case nameInUse(String)
+
+    public var description: String {
+        switch self {
+        case .nameInUse(let name): "a socket named \(name) exists"
+        }
+    }
+}
