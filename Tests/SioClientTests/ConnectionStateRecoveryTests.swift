@@ -15,7 +15,7 @@ struct ConnectionStateRecoveryTests {
             $0.reconnectionDelay = .milliseconds(100)
             $0.reconnectionDelayMax = .milliseconds(400)
             $0.randomizationFactor = 0
-            $0.timeout = .seconds(2)
+            $0.timeout = .seconds(10)
         }
     }
 

@@ -59,17 +59,17 @@ final class PythonServer: @unchecked Sendable {
     /// by FileHandle's own dispatch source.
     private static func readPort(from handle: FileHandle) async throws -> Int {
         let (chunks, continuation) = AsyncStream.makeStream(of: Data.self)
+        // An empty read is not taken for the end of the output: another test's child process
+        // may hold the pipe open; the 20 s bound below ends a wait for a server that died.
         handle.readabilityHandler = { handle in
             let chunk = handle.availableData
-            continuation.yield(chunk)
-            if chunk.isEmpty { continuation.finish() }
+            if !chunk.isEmpty { continuation.yield(chunk) }
         }
         defer { handle.readabilityHandler = nil }
         return try await withThrowingTaskGroup(of: Int.self) { group in
             group.addTask {
                 var buffer = Data()
                 for await chunk in chunks {
-                    if chunk.isEmpty { break }
                     buffer.append(chunk)
                     if let text = String(data: buffer, encoding: .utf8),
                        let line = text.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }),

@@ -18,7 +18,7 @@ struct EventReader<Event: Sendable>: Sendable {
 
     /// The next event, or a failure after `timeout`. After a timeout the reader is spent: the
     /// cancelled wait ends the underlying stream.
-    func next(timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation) async throws -> Event {
+    func next(timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation) async throws -> Event {
         let box = self.box
         let event = try await withThrowingTaskGroup(of: Event?.self) { group in
             group.addTask { await box.iterator.next() }
@@ -33,7 +33,7 @@ struct EventReader<Event: Sendable>: Sendable {
     }
 
     /// Skips events until one matches; returns it.
-    func first<T>(timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation, where match: (Event) -> T?) async throws -> T {
+    func first<T>(timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation, where match: (Event) -> T?) async throws -> T {
         let deadline = ContinuousClock.now + timeout
         while true {
             let left = deadline - ContinuousClock.now

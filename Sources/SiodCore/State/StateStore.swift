@@ -54,6 +54,8 @@ public struct StateStore: Sendable {
         let temporary = self.path + ".tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .io("cannot create \(temporary)", errno) }
+        // The mode is set explicitly: it must not depend on the process's umask.
+        fchmod(descriptor, 0o600)
         var written = 0
         while written < bytes.count {
             let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, $0.count - written) }
@@ -84,7 +86,10 @@ public struct StateStore: Sendable {
         var prefix = self.directory.hasPrefix("/") ? "" : "."
         for component in self.directory.split(separator: "/", omittingEmptySubsequences: true) {
             prefix += "/" + component
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
+            if mkdir(prefix, 0o700) == 0 {
+                // Independent of the umask (another thread may have changed it for a moment).
+                chmod(prefix, 0o700)
+            } else if errno != EEXIST {
                 throw .io("cannot create \(prefix)", errno)
             }
         }

@@ -152,8 +152,12 @@ async def probe(request, session):
         return ws
     if session.fault("main-close"):
         session.push("packet", "1")  # the polling transport is closed by the server
-        async for _ in ws:  # left to the client to close
-            pass
+        # A client whose pause completed before the `1` could be read (no poll was in flight)
+        # finishes the upgrade with `5`: close the WebSocket then, so that it too loses its
+        # transport ("transport close") instead of waiting for a heartbeat this server never sends.
+        async for message in ws:
+            if message.type == WSMsgType.TEXT and message.data == "5":
+                await ws.close()
         return ws
     async def noops():
         # Like engine.io's `_maybeUpgrade`: a noop for the waiting poll every 100 ms, so the
