@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "siod", targets: ["siod"]),
+        .executable(name: "siodctl", targets: ["siodctl"]),
         .library(name: "SioProtocol", targets: ["SioProtocol"]),
         .library(name: "SioJSON", targets: ["SioJSON"]),
         .library(name: "SioClient", targets: ["SioClient"]),
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
     ],
     targets: [
         // The JSON value type shared by the protocol codecs and (later) the RPC layer.
@@ -70,11 +72,26 @@ let package = Package(
         .target(
             name: "SiodCore",
             dependencies: [
-                "SioJSON", "SioProtocol", "SioClient",
+                "SioJSON", "SioProtocol", "SioClient", "RPC", "Systemd",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(name: "siod", dependencies: ["SioProtocol"]),
+        // The daemon: flags, signals and systemd around SiodCore.
+        .executableTarget(
+            name: "siod",
+            dependencies: [
+                "SiodCore", "RPC", "Systemd", "SioProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The shell's client: one JSON-RPC call per run, or a listener.
+        .executableTarget(
+            name: "siodctl",
+            dependencies: ["SioJSON", "SiodCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "sioproto-bench",
             dependencies: ["SioProtocol"],

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import SioJSON
 
@@ -29,8 +30,37 @@ public struct RPCRequestContext: Sendable {
 
     /// The connection's id, unique for the server's life.
     public var connectionID: Int { self.connection.id }
+    let followUps: FollowUps
+
+    init(connection: RPCConnection, id: JSON?, method: String) {
+        self.connection = connection
+        self.id = id
+        self.method = method
+        self.followUps = FollowUps()
+    }
+
+    /// Runs `body` once this call's response is queued for writing (for a batch: once the
+    /// batch's response is), so notifications it sends come after the response: how
+    /// `events.subscribe` promises its response before any of its notifications. Runs even when
+    /// the handler throws.
+    public func afterResponse(_ body: @escaping @Sendable () -> Void) {
+        self.followUps.append(body)
+    }
     /// The peer's credentials, when the socket provides them.
     public var peer: PeerCredentials? { self.connection.peer }
+}
+
+/// The `afterResponse` actions of one call.
+final class FollowUps: Sendable {
+    private let actions = NIOLockedValueBox<[@Sendable () -> Void]>([])
+
+    func append(_ body: @escaping @Sendable () -> Void) {
+        self.actions.withLockedValue { $0.append(body) }
+    }
+
+    func run() {
+        for action in self.actions.withLockedValue({ actions in defer { actions = [] }; return actions }) { action() }
+    }
 }
 
 /// A method handler: `params` as sent (or `nil`), the context; returns the `result`.
@@ -68,6 +98,13 @@ public final class RPCConnection: Sendable, CustomStringConvertible {
     /// Never blocks; dropped silently once the connection is closed.
     public func notify(method: String, params: JSON? = nil) {
         let line = RPCNotification(method: method, params: params).line
+        let handler = self.handler
+        self.channel.eventLoop.execute { handler.enqueueNotification(line) }
+    }
+
+    /// Queues a notification line made by ``RPCNotification/line(method:paramsText:)``, under
+    /// the same bounds as ``notify(method:params:)``.
+    public func notify(line: [UInt8]) {
         let handler = self.handler
         self.channel.eventLoop.execute { handler.enqueueNotification(line) }
     }

@@ -23,4 +23,18 @@ public struct RPCNotification: Sendable, Hashable {
         out.append(UInt8(ascii: "\n"))
         return out
     }
+
+    /// The line of a notification whose params object is already JSON text (`paramsText` must
+    /// be one valid JSON object): the daemon's hot path, which forwards event arguments as the
+    /// server wrote them instead of parsing and re-serializing them.
+    public static func line(method: String, paramsText: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(paramsText.count + method.utf8.count + 40)
+        out += #"{"jsonrpc":"2.0","method":"#.utf8
+        JSON.string(method).write(to: &out)
+        out += #","params":"#.utf8
+        out += paramsText
+        out += "}\n".utf8
+        return out
+    }
 }

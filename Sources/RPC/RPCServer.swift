@@ -185,40 +185,46 @@ public final class RPCServer: Sendable {
     private func perform(_ work: RPCConnection.Work, on connection: RPCConnection) async {
         switch work {
         case .single(let call):
-            let response = await self.call(call, on: connection)
+            let (response, followUps) = await self.call(call, on: connection)
             connection.complete(line: call.isNotification ? nil : response.line, calls: 1)
+            followUps?.run()
         case .batch(let items, let admitted):
-            let responses = await withTaskGroup(of: (Int, RPCResponse?).self) { group in
+            let (responses, followUps) = await withTaskGroup(of: (Int, RPCResponse?, FollowUps?).self) { group in
                 for (index, item) in items.enumerated() {
                     switch item {
                     case .call(let call):
                         group.addTask {
-                            let response = await self.call(call, on: connection)
-                            return (index, call.isNotification ? nil : response)
+                            let (response, followUps) = await self.call(call, on: connection)
+                            return (index, call.isNotification ? nil : response, followUps)
                         }
                     case .answered(let response):
-                        group.addTask { (index, response) }
+                        group.addTask { (index, response, nil) }
                     }
                 }
                 var ordered = [RPCResponse?](repeating: nil, count: items.count)
-                for await (index, response) in group { ordered[index] = response }
-                return ordered.compactMap { $0 }
+                var followUps: [FollowUps] = []
+                for await (index, response, actions) in group {
+                    ordered[index] = response
+                    if let actions { followUps.append(actions) }
+                }
+                return (ordered.compactMap { $0 }, followUps)
             }
             // Only notifications: nothing at all, not even `[]` (§ 6).
             connection.complete(line: responses.isEmpty ? nil : RPCResponse.batchLine(responses), calls: admitted)
+            for actions in followUps { actions.run() }
         }
     }
 
-    private func call(_ call: RPCCall, on connection: RPCConnection) async -> RPCResponse {
+    private func call(_ call: RPCCall, on connection: RPCConnection) async -> (RPCResponse, FollowUps?) {
         let id = call.id ?? .null
         guard let handler = self.methods[call.method] else {
-            return RPCResponse(id: id, outcome: .failure(.methodNotFound(call.method)))
+            return (RPCResponse(id: id, outcome: .failure(.methodNotFound(call.method))), nil)
         }
         let context = RPCRequestContext(connection: connection, id: call.id, method: call.method)
         do throws(RPCError) {
-            return RPCResponse(id: id, outcome: .success(try await handler(call.params, context)))
+            return (RPCResponse(id: id, outcome: .success(try await handler(call.params, context))), context.followUps)
         } catch {
-            return RPCResponse(id: id, outcome: .failure(error))
+            return (RPCResponse(id: id, outcome: .failure(error)), context.followUps)
         }
     }
 

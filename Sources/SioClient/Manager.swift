@@ -83,18 +83,21 @@ public final class Manager: Sendable {
 
     /// The socket for `namespace` on this Manager, made on first use (`manager.socket(nsp)`).
     /// Asking again for a namespace returns the same socket; `auth` then replaces its payload.
-    public func socket(_ namespace: String = "/", auth: JSON? = nil, options: SocketOptions = SocketOptions()) throws(ClientError) -> Socket {
+    /// `recovery` seeds connection state recovery with a session saved by an earlier run.
+    public func socket(
+        _ namespace: String = "/", auth: JSON? = nil, options: SocketOptions = SocketOptions(), recovery: Recovery? = nil
+    ) throws(ClientError) -> Socket {
         guard namespace.hasPrefix("/"), !namespace.contains(",") else { throw .invalidNamespace(namespace) }
         var options = options
         if let auth { options.auth = .value(auth) }
         let (socket, created) = self.state.withLockedValue { state -> (Socket, Bool) in
             if let socket = state.sockets[namespace] { return (socket, false) }
-            let socket = Socket(namespace: namespace, input: self.input)
+            let socket = Socket(namespace: namespace, input: self.input, managerState: self.state)
             state.sockets[namespace] = socket
             return (socket, true)
         }
         if created {
-            self.input.yield(.addSocket(namespace, options))
+            self.input.yield(.addSocket(socket, options, recovery: recovery))
         } else if let auth {
             self.input.yield(.setAuth(namespace, .value(auth)))
         }

@@ -23,6 +23,9 @@ final class ManagerDriver {
     var webSockets: [ConnectionID: AsyncStream<SioProtocol.WebSocketMessage>.Continuation] = [:]
     private var waitingAcks: [EmitToken: (EmitStatus, CheckedContinuation<EmitReply, Never>)] = [:]
     private var nextToken: UInt64 = 0
+    /// The sockets in the order the pump learned of them: a namespace closed and reopened gets
+    /// its events on the new socket only from the moment the new one was added.
+    private var sockets: [String: Socket] = [:]
     var cookies = CookieJar()
     var httpClient: HTTPClient?
     var random = SystemRandomNumberGenerator()
@@ -96,7 +99,7 @@ final class ManagerDriver {
             reply.resume(returning: .refused(.notRunning))
         case .sendAck(_, _, _, let reply):
             reply.resume(returning: .failure(.notRunning))
-        case .addSocket, .setAuth, .provideAuth, .connect, .disconnect, .open, .close, .dropConnection, .shutdown, .shutdownDeadline,
+        case .addSocket, .removeSocket, .setAuth, .provideAuth, .connect, .disconnect, .open, .close, .dropConnection, .shutdown, .shutdownDeadline,
              .pollCompleted, .pollFailed, .postCompleted, .postFailed, .webSocketOpened, .webSocketReceived,
              .webSocketClosed, .webSocketFailed, .timerFired:
             break
@@ -125,8 +128,10 @@ final class ManagerDriver {
         let now = self.now
         var actions: [ManagerAction]
         switch input {
-        case .addSocket(let namespace, let options):
-            do { try self.machine.addSocket(namespace, options: options) } catch {
+        case .addSocket(let socket, let options, let recovery):
+            let namespace = socket.namespace
+            self.sockets[namespace] = socket
+            do { try self.machine.addSocket(namespace, options: options, recovery: recovery.map { ($0.pid, $0.offset) }) } catch {
                 self.manager.logger.warning("socket refused", metadata: ["namespace": "\(namespace)", "reason": "\(error)"])
             }
             actions = []
@@ -148,6 +153,13 @@ final class ManagerDriver {
                 actions = []
                 self.refused("disconnect", namespace, error)
             }
+        case .removeSocket(let namespace):
+            actions = self.machine.removeSocket(namespace, now: now)
+            // Its last events (the `io client disconnect`) go out first, then its stream ends.
+            self.publishState()
+            self.execute(actions, group: &group)
+            self.sockets.removeValue(forKey: namespace)?.finish()
+            return
         case .emit(let request, let reply):
             actions = self.emit(request, reply: reply, now: now)
         case .sendAck(let namespace, let ackId, let arguments, let reply):
@@ -267,6 +279,8 @@ final class ManagerDriver {
             return Array(state.sockets.values)
         }
         for socket in sockets { socket.finish() }
+        for (_, socket) in self.sockets { socket.finish() }
+        self.sockets.removeAll()
         self.manager.eventSink.finish()
     }
 
@@ -309,22 +323,23 @@ final class ManagerDriver {
             reply.resume(returning: .done(status, result.mapError { .ack($0) }))
             return
         }
-        let socket = self.manager.state.withLockedValue { $0.sockets[namespace] }
-        socket?.deliver(event)
+        self.sockets[namespace]?.deliver(event)
     }
 
     /// Copies what the user may read synchronously into the shared snapshots.
     private func publishState() {
         let transport = self.machine.state == .open ? self.machine.transport : nil
         let engineId = self.machine.state == .open ? self.machine.engineId : nil
-        let sockets = self.manager.state.withLockedValue { state -> [String: Socket] in
+        self.manager.state.withLockedValue { state in
             state.transport = transport
             state.engineId = engineId
-            return state.sockets
         }
-        for (namespace, socket) in sockets {
+        for (namespace, socket) in self.sockets {
             guard let machine = self.machine.socket(namespace) else { continue }
-            socket.update(id: machine.id, connected: machine.isConnected, active: machine.isActive, recovered: machine.recovered)
+            socket.update(
+                id: machine.id, connected: machine.isConnected, active: machine.isActive, recovered: machine.recovered,
+                recovery: machine.pid.map { Recovery(pid: $0, offset: machine.offset) }
+            )
         }
     }
 }

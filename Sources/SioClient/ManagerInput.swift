@@ -4,7 +4,8 @@ import SioProtocol
 /// What the Manager's pump reacts to: user calls, transport results, timers.
 enum ManagerInput: Sendable {
     // User calls.
-    case addSocket(String, SocketOptions)
+    case addSocket(Socket, SocketOptions, recovery: Recovery?)
+    case removeSocket(String)
     case setAuth(String, SocketOptions.Auth)
     case provideAuth(String, JSON?)
     case connect(String)

@@ -24,11 +24,16 @@ public final class Socket: Sendable {
         var connected = false
         var active = false
         var recovered = false
+        var recovery: Recovery?
     }
 
-    init(namespace: String, input: AsyncStream<ManagerInput>.Continuation) {
+    /// The Manager's registry of sockets, to leave it on ``close()``.
+    private let managerState: NIOLockedValueBox<Manager.SharedState>
+
+    init(namespace: String, input: AsyncStream<ManagerInput>.Continuation, managerState: NIOLockedValueBox<Manager.SharedState>) {
         self.namespace = namespace
         self.input = input
+        self.managerState = managerState
         self.shared = NIOLockedValueBox(Shared())
         (self.events, self.eventSink) = AsyncStream.makeStream(of: SocketEvent.self)
     }
@@ -42,11 +47,27 @@ public final class Socket: Sendable {
     /// Whether connection state recovery restored the session at the last connect.
     public var recovered: Bool { self.shared.withLockedValue { $0.recovered } }
 
+    /// The connection-state-recovery session (`pid` and the last `offset`) the server gave at
+    /// the last CONNECT, to save and hand to ``Manager/socket(_:auth:options:recovery:)`` after
+    /// a restart; `nil` when the server does not recover sessions.
+    public var recovery: Recovery? { self.shared.withLockedValue { $0.recovery } }
+
     /// `socket.connect()`.
     public func connect() { self.input.yield(.connect(self.namespace)) }
 
     /// `socket.disconnect()`.
     public func disconnect() { self.input.yield(.disconnect(self.namespace)) }
+
+    /// Disconnects (`io client disconnect`) and removes the socket from its Manager: its
+    /// waiting emits fail, ``events`` ends after the last event, and the namespace is free for
+    /// a new ``Manager/socket(_:auth:options:recovery:)``. The Manager closes its connection
+    /// when no socket is active.
+    public func close() {
+        self.managerState.withLockedValue { state in
+            if state.sockets[self.namespace] === self { state.sockets[self.namespace] = nil }
+        }
+        self.input.yield(.removeSocket(self.namespace))
+    }
 
     /// Replaces the auth payload of the next CONNECT (`socket.auth = …`).
     public func setAuth(_ auth: JSON?) {
@@ -112,12 +133,13 @@ public final class Socket: Sendable {
     }
 
     /// Called by the pump with a state snapshot and the events for the user.
-    func update(id: String?, connected: Bool, active: Bool, recovered: Bool) {
+    func update(id: String?, connected: Bool, active: Bool, recovered: Bool, recovery: Recovery? = nil) {
         self.shared.withLockedValue {
             $0.id = id
             $0.connected = connected
             $0.active = active
             $0.recovered = recovered
+            if let recovery { $0.recovery = recovery }
         }
     }
 
@@ -128,5 +150,19 @@ public final class Socket: Sendable {
     func finish() {
         self.update(id: nil, connected: false, active: false, recovered: false)
         self.eventSink.finish()
+    }
+}
+
+/// A connection-state-recovery session: the `pid` of the server's CONNECT reply and the offset
+/// of the last event received (socket.io-client `_pid`, `_lastOffset`).
+public struct Recovery: Sendable, Hashable {
+    /// The server's private session id.
+    public var pid: String
+    /// The offset of the last event received.
+    public var offset: String?
+
+    public init(pid: String, offset: String?) {
+        self.pid = pid
+        self.offset = offset
     }
 }

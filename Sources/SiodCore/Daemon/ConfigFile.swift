@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import SioJSON
+
+/// siod's configuration file: JSON, one member per socket to open at start, with the fields
+/// of `socket.open` (docs/rpc.md § Configuration):
+///
+/// ```json
+/// {"sockets": {"chat": {"url": "http://127.0.0.1:5000", "auth": {"token": "…"}}}}
+/// ```
+///
+/// JSON rather than TOML: siod already has an exact JSON parser, the file's entries are the
+/// very objects `socket.open` takes, and no TOML package is worth a dependency for one table.
+public struct ConfigFile: Sendable, Hashable {
+    /// The declared sockets by name: each one's `socket.open` params (with `socket` set).
+    public var sockets: [String: SocketOpenRequest]
+    /// The params as written, by name, for `daemon.info` and to compare on reload.
+    public var params: [String: JSON]
+
+    public init() {
+        self.sockets = [:]
+        self.params = [:]
+    }
+
+    /// Reads and validates `path`; `mustExist` false turns a missing file into an empty
+    /// configuration.
+    public static func load(path: String, mustExist: Bool) throws(ConfigError) -> ConfigFile {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        if descriptor < 0 {
+            if errno == ENOENT && !mustExist { return ConfigFile() }
+            throw ConfigError(path: path, reason: "cannot open: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ConfigError(path: path, reason: "cannot read: \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { break }
+            bytes += chunk[0..<count]
+            if bytes.count > 16 << 20 { throw ConfigError(path: path, reason: "larger than 16 MiB") }
+        }
+        return try Self(parsing: bytes, path: path)
+    }
+
+    /// Parses a configuration text; `path` names it in errors.
+    public init(parsing bytes: [UInt8], path: String) throws(ConfigError) {
+        // An empty file declares nothing (as /dev/null does).
+        if bytes.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
+            self.init()
+            return
+        }
+        let json: JSON
+        do { json = try JSON(parsing: bytes, options: JSONParseOptions(dollarBinary: true)) } catch {
+            throw ConfigError(path: path, reason: "not valid JSON: \(error)")
+        }
+        guard case .object(let root) = json else { throw ConfigError(path: path, reason: "the top level must be an object") }
+        for key in root.keys where key != "sockets" {
+            throw ConfigError(path: path, reason: "unknown member \"\(key)\" (only \"sockets\")")
+        }
+        self.init()
+        guard let sockets = root["sockets"] else { return }
+        guard case .object(let entries) = sockets else { throw ConfigError(path: path, reason: "\"sockets\" must be an object") }
+        for member in entries {
+            let (name, value) = (member.key, member.value)
+            guard !name.isEmpty else { throw ConfigError(path: path, reason: "a socket name must not be empty") }
+            guard self.sockets[name] == nil else { throw ConfigError(path: path, reason: "socket \"\(name)\" is declared twice") }
+            guard case .object(var object) = value else {
+                throw ConfigError(path: path, reason: "sockets.\(name) must be an object")
+            }
+            if let given = object["socket"], given != .string(name) {
+                throw ConfigError(path: path, reason: "sockets.\(name).socket must be \"\(name)\" or absent")
+            }
+            object["socket"] = .string(name)
+            do throws(ParamError) {
+                let request = try SocketOpenRequest(params: .object(object))
+                if request.lifetime == .connection {
+                    throw ParamError("lifetime", "cannot be \"connection\" in the configuration")
+                }
+                self.sockets[name] = request
+                self.params[name] = .object(object)
+            } catch {
+                throw ConfigError(path: path, reason: "sockets.\(name).\(error.parameter) \(error.reason)")
+            }
+        }
+    }
+}
+
+/// Why a configuration file was refused.
+public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The file.
+    public var path: String
+    /// What is wrong, naming the member.
+    public var reason: String
+
+    public var description: String { "\(self.path): \(self.reason)" }
+}

@@ -1,0 +1,168 @@
+import Logging
+import NIOConcurrencyHelpers
+import RPC
+import SioJSON
+import SioProtocol
+
+/// How a daemon is set up: where it listens, keeps state and reads its configuration.
+public struct DaemonConfiguration: Sendable {
+    /// Where the RPC server listens.
+    public var listen: RPCServer.Listen
+    /// The socket's path, as `daemon.info` reports it (for an adopted descriptor, if known).
+    public var socketPath: String?
+    /// The state directory (``StateDirectory``).
+    public var stateDirectory: String
+    /// The configuration file, and whether it must exist.
+    public var configPath: String
+    public var configMustExist: Bool
+    /// The RPC limits.
+    public var limits: RPCLimits
+
+    public init(
+        listen: RPCServer.Listen, socketPath: String?, stateDirectory: String, configPath: String, configMustExist: Bool,
+        limits: RPCLimits = RPCLimits()
+    ) {
+        self.listen = listen
+        self.socketPath = socketPath
+        self.stateDirectory = stateDirectory
+        self.configPath = configPath
+        self.configMustExist = configMustExist
+        self.limits = limits
+    }
+}
+
+/// Why siod cannot start; printed as is, before exiting non-zero.
+public struct DaemonStartError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}
+
+/// siod: named Socket.IO sockets lent over JSON-RPC (docs/rpc.md).
+///
+/// ```swift
+/// let daemon = try Daemon(configuration: configuration)
+/// try await daemon.start()   // state and configuration read, socket bound, sockets opening
+/// await daemon.run()         // until stop()
+/// ```
+public final class Daemon: Sendable {
+    public let configuration: DaemonConfiguration
+    let registry: Registry
+    let subscriptions = Subscriptions()
+    let logger: Logger
+    private let initialConfig: ConfigFile
+    private let jobs: AsyncStream<@Sendable () async -> Void>
+    private let jobSink: AsyncStream<@Sendable () async -> Void>.Continuation
+    private let serverBox = NIOLockedValueBox<RPCServer?>(nil)
+    /// RPC connections whose close already closes their `lifetime: "connection"` sockets.
+    private let watchedConnections = NIOLockedValueBox<Set<Int>>([])
+    private let reloads = NIOLock()
+
+    /// Reads the state and the configuration; throws if either is unreadable or invalid.
+    public init(configuration: DaemonConfiguration, logger: Logger = Logger(label: "siod")) throws(DaemonStartError) {
+        self.configuration = configuration
+        self.logger = logger
+        let store = StateStore(directory: configuration.stateDirectory)
+        let saved: DaemonState
+        do { saved = try store.load() } catch {
+            throw DaemonStartError(description: "cannot read the state in \(configuration.stateDirectory): \(error)")
+        }
+        do {
+            self.initialConfig = try ConfigFile.load(path: configuration.configPath, mustExist: configuration.configMustExist)
+        } catch {
+            throw DaemonStartError(description: "invalid configuration: \(error)")
+        }
+        let (jobs, jobSink) = AsyncStream<@Sendable () async -> Void>.makeStream()
+        self.jobs = jobs
+        self.jobSink = jobSink
+        self.registry = Registry(
+            store: store, saved: saved, subscriptions: self.subscriptions,
+            spawn: { job in jobSink.yield(job) }, logger: logger
+        )
+    }
+
+    /// Binds the RPC socket (throws if another siod is live there) and opens the configured
+    /// and persistent sockets. Connections are accepted from here on and served by ``run()``.
+    public func start() async throws {
+        let server = RPCServer(
+            listen: self.configuration.listen, limits: self.configuration.limits, methods: self.methods(),
+            logger: self.logger
+        )
+        try await server.start()
+        self.serverBox.withLockedValue { $0 = server }
+        do {
+            _ = try self.registry.apply(self.initialConfig)
+        } catch {
+            self.logger.error("cannot open the configured sockets", metadata: ["reason": "\(error.message)"])
+        }
+        self.registry.restorePersistent()
+    }
+
+    /// Serves until ``stop()``: the RPC server, every Manager and every event pump.
+    public func run() async {
+        guard let server = self.serverBox.withLockedValue({ $0 }) else { return }
+        await withTaskCancellationHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await server.run() }
+                for await job in self.jobs {
+                    group.addTask { await job() }
+                }
+            }
+        } onCancel: {
+            self.stop()
+        }
+    }
+
+    /// Graceful stop: no new clients or requests, in-flight requests answered, state saved,
+    /// every socket disconnected; ``run()`` returns once all is done.
+    public func stop() {
+        self.logger.info("stopping")
+        self.serverBox.withLockedValue { $0 }?.stop()
+        self.registry.shutdown()
+        self.jobSink.finish()
+    }
+
+    /// Re-reads the configuration file and applies the differences (SIGHUP, `daemon.reload`).
+    /// A file that does not parse changes nothing.
+    @discardableResult
+    public func reload() throws(RPCError) -> JSON {
+        self.reloads.lock()
+        defer { self.reloads.unlock() }
+        let config: ConfigFile
+        do {
+            config = try ConfigFile.load(path: self.configuration.configPath, mustExist: self.configuration.configMustExist)
+        } catch {
+            self.logger.error("reload refused", metadata: ["reason": "\(error)"])
+            throw .invalidConfig(error)
+        }
+        let outcome = try self.registry.apply(config)
+        self.logger.info(
+            "reloaded",
+            metadata: [
+                "opened": "\(outcome.opened.count)", "reopened": "\(outcome.reopened.count)",
+                "closed": "\(outcome.closed.count)", "unchanged": "\(outcome.unchanged.count)",
+            ]
+        )
+        func list(_ names: [String]) -> JSON { .array(names.map { .string($0) }) }
+        return [
+            "opened": list(outcome.opened), "reopened": list(outcome.reopened), "closed": list(outcome.closed),
+            "unchanged": list(outcome.unchanged),
+        ]
+    }
+
+    /// Sockets connected and in total, for `STATUS=`.
+    public var socketCounts: (connected: Int, total: Int) {
+        let counts = self.registry.counts
+        return (counts.connected, counts.sockets)
+    }
+
+    var clientCount: Int { self.serverBox.withLockedValue { $0 }?.connections.count ?? 0 }
+
+    /// Closes the `lifetime: "connection"` sockets of `connection` when it closes.
+    func watch(_ connection: RPCConnection) {
+        let isNew = self.watchedConnections.withLockedValue { $0.insert(connection.id).inserted }
+        guard isNew else { return }
+        connection.onClose { [registry, watchedConnections] in
+            registry.closeOwned(by: connection.id)
+            watchedConnections.withLockedValue { _ = $0.remove(connection.id) }
+        }
+    }
+}

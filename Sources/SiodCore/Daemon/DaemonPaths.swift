@@ -1,0 +1,24 @@
+/// Where siod and siodctl meet, and where siod reads its configuration (docs/rpc.md § Socket).
+public enum DaemonPaths {
+    /// The RPC socket: `--socket`, else `$SIOD_SOCKET`, else `/run/siod/siod.sock` for root,
+    /// else `$XDG_RUNTIME_DIR/siod/siod.sock`, else `/tmp/siod-<uid>/siod.sock` (a directory
+    /// siod creates mode 0700; siod refuses one it does not own).
+    public static func socket(flag: String?, environment: [String: String], uid: UInt32) -> String {
+        if let flag, !flag.isEmpty { return flag }
+        if let path = environment["SIOD_SOCKET"], !path.isEmpty { return path }
+        if uid == 0 { return "/run/siod/siod.sock" }
+        if let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") { return runtime + "/siod/siod.sock" }
+        return "/tmp/siod-\(uid)/siod.sock"
+    }
+
+    /// The configuration file and whether it was named explicitly (a missing explicit file
+    /// is an error; a missing default one means "no sockets declared"): `--config`, else
+    /// `/etc/siod/siod.json` for root, else `$XDG_CONFIG_HOME/siod/siod.json`, else
+    /// `~/.config/siod/siod.json`.
+    public static func config(flag: String?, environment: [String: String], uid: UInt32, home: String) -> (path: String, explicit: Bool) {
+        if let flag, !flag.isEmpty { return (flag, true) }
+        if uid == 0 { return ("/etc/siod/siod.json", false) }
+        if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") { return (xdg + "/siod/siod.json", false) }
+        return (home + "/.config/siod/siod.json", false)
+    }
+}

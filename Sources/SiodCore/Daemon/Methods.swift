@@ -1,0 +1,211 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import RPC
+import SioClient
+import SioJSON
+import SioProtocol
+
+/// The RPC methods (docs/rpc.md § Methods).
+extension Daemon {
+    func methods() -> [String: RPCHandler] {
+        let registry = self.registry
+        let subscriptions = self.subscriptions
+        return [
+            "socket.open": { [self] params, context throws(RPCError) in
+                let request: SocketOpenRequest
+                do throws(ParamError) { request = try SocketOpenRequest(params: params) } catch { throw RPCError(error) }
+                if request.lifetime == .connection { self.watch(context.connection) }
+                return try registry.open(request, params: params ?? .null, origin: .client(context.connectionID))
+            },
+            "socket.emit": { params, _ throws(RPCError) in
+                let p = try RPCParams(params)
+                try p.rejectUnknown(["socket", "event", "args", "ack", "timeout", "volatile", "compress"])
+                let named = try registry.socket(p.string("socket"))
+                let event = try p.string("event")
+                guard !EventName.reserved.contains(event) else { throw .reservedEvent(event) }
+                let args: [JSON] = try p.optionalValue("args").map { value throws(RPCError) -> [JSON] in
+                    guard case .array(let values) = value else { throw .invalidParams("args", "must be an array") }
+                    return values
+                } ?? []
+                let timeout = try p.optionalInt("timeout").map { value throws(RPCError) in
+                    guard value >= 0 else { throw .invalidParams("timeout", "must be at least 0") }
+                    return Int64(value)
+                }
+                let compress = try p.optionalBool("compress") ?? true
+                if try p.optionalBool("ack") == true {
+                    if try p.optionalBool("volatile") == true { throw .invalidParams("volatile", "cannot be combined with ack") }
+                    let reply: EventArguments
+                    do throws(ClientError) {
+                        reply = try await named.socket.emitWithAck(
+                            event, EventArguments(args), timeout: timeout.map { .milliseconds($0) }, compress: compress
+                        )
+                    } catch {
+                        throw RPCError(error, socket: named.name, timeout: timeout ?? named.request.ackTimeout)
+                    }
+                    named.mutable.withLockedValue { $0.sent += 1 }
+                    return ["args": try Self.values(reply)]
+                }
+                let volatile = try p.optionalBool("volatile") ?? false
+                do throws(ClientError) {
+                    let status = try await named.socket.emit(event, args, volatile: volatile, compress: compress)
+                    if status != .dropped { named.mutable.withLockedValue { $0.sent += 1 } }
+                    return ["status": .string(status.rawValue)]
+                } catch {
+                    throw RPCError(error, socket: named.name, timeout: nil)
+                }
+            },
+            "socket.ack": { params, _ throws(RPCError) in
+                let p = try RPCParams(params)
+                try p.rejectUnknown(["socket", "ackId", "args"])
+                let named = try registry.socket(p.string("socket"))
+                guard case .number(let number)? = p.object["ackId"], let ackId = number.intValue.flatMap(UInt64.init(exactly:)) else {
+                    throw .invalidParams("ackId", p.object["ackId"] == nil ? "is required" : "must be a non-negative integer")
+                }
+                let args: [JSON] = try p.optionalValue("args").map { value throws(RPCError) -> [JSON] in
+                    guard case .array(let values) = value else { throw .invalidParams("args", "must be an array") }
+                    return values
+                } ?? []
+                do throws(ClientError) { try await named.socket.ack(ackId, args) } catch { throw RPCError(error, socket: named.name, timeout: nil) }
+                return [:]
+            },
+            "socket.status": { params, _ throws(RPCError) in
+                let p = try RPCParams(params)
+                try p.rejectUnknown(["socket"])
+                return try registry.socket(p.string("socket")).status
+            },
+            "socket.list": { params, _ throws(RPCError) in
+                try RPCParams(params).rejectUnknown([])
+                return ["sockets": .array(registry.all.map(\.status))]
+            },
+            "socket.connect": { params, _ throws(RPCError) in
+                let named = try Self.named(params, registry)
+                named.socket.connect()
+                return named.status
+            },
+            "socket.disconnect": { params, _ throws(RPCError) in
+                let named = try Self.named(params, registry)
+                named.socket.disconnect()
+                return named.status
+            },
+            "socket.close": { params, _ throws(RPCError) in
+                let p = try RPCParams(params)
+                try p.rejectUnknown(["socket"])
+                try registry.close(p.string("socket"))
+                return [:]
+            },
+            "socket.setAuth": { params, _ throws(RPCError) in
+                let p = try RPCParams(params)
+                try p.rejectUnknown(["socket", "auth"])
+                let name = try p.string("socket")
+                let auth = try p.object("auth")
+                try registry.setAuth(name, auth: .object(auth))
+                return [:]
+            },
+            "socket.setSession": { params, _ throws(RPCError) in
+                let p = try RPCParams(params)
+                try p.rejectUnknown(["socket", "sessionId"])
+                let name = try p.string("socket")
+                let given = try p.optionalString("sessionId")
+                if let given, !SessionID.isValid(given) {
+                    throw .invalidParams("sessionId", "must be 16 to 256 characters of A-Z a-z 0-9 - _")
+                }
+                return ["sessionId": .string(try registry.setSession(name, sessionId: given))]
+            },
+            "events.subscribe": { params, context throws(RPCError) in
+                let p = try RPCParams(params)
+                try p.rejectUnknown(["sockets", "events", "engine"])
+                let sockets = try Self.names(p, "sockets")
+                let events = try Self.names(p, "events")
+                let engine = try p.optionalBool("engine") ?? false
+                let id = subscriptions.add(connection: context.connection, sockets: sockets, events: events, engine: engine)
+                // The response goes first, then the notifications.
+                context.afterResponse { subscriptions.activate(id) }
+                return ["subscription": .number(JSONNumber(id))]
+            },
+            "events.unsubscribe": { params, context throws(RPCError) in
+                let p = try RPCParams(params)
+                try p.rejectUnknown(["subscription"])
+                let id = try p.int("subscription")
+                guard subscriptions.remove(id, connection: context.connection) else { throw .noSuchSubscription(id) }
+                return [:]
+            },
+            "daemon.info": { [self] params, _ throws(RPCError) in
+                try RPCParams(params).rejectUnknown([])
+                return self.info
+            },
+            "daemon.ping": { params, _ throws(RPCError) in
+                try RPCParams(params).rejectUnknown([])
+                return "pong"
+            },
+            "daemon.reload": { [self] params, _ throws(RPCError) in
+                try RPCParams(params).rejectUnknown([])
+                return try self.reload()
+            },
+        ]
+    }
+
+    private var info: JSON {
+        let counts = self.registry.counts
+        let limits = self.configuration.limits
+        func number(_ value: Int) -> JSON { .number(JSONNumber(value)) }
+        return [
+            "version": .string(SiodVersion.string),
+            "pid": number(Int(getpid())),
+            "socket": self.configuration.socketPath.map { .string($0) } ?? .null,
+            "stateDirectory": .string(self.configuration.stateDirectory),
+            "config": .string(self.configuration.configPath),
+            "limits": [
+                "maxLineLength": number(limits.maxLineLength),
+                "maxConcurrentRequestsPerClient": number(limits.maxConcurrentRequestsPerClient),
+                "maxClients": number(limits.maxClients),
+                "maxClientsPerUID": number(limits.maxClientsPerUID),
+                "maxQueuedNotifications": number(limits.maxQueuedNotifications),
+                "maxQueuedNotificationBytes": number(limits.maxQueuedNotificationBytes),
+            ],
+            "counts": [
+                "clients": number(self.clientCount),
+                "sockets": number(counts.sockets),
+                "connected": number(counts.connected),
+                "managers": number(counts.managers),
+                "subscriptions": number(self.subscriptions.count),
+            ],
+        ]
+    }
+
+    private static func named(_ params: JSON?, _ registry: Registry) throws(RPCError) -> NamedSocket {
+        let p = try RPCParams(params)
+        try p.rejectUnknown(["socket"])
+        return try registry.socket(p.string("socket"))
+    }
+
+    /// An optional array of strings, as a set.
+    private static func names(_ p: RPCParams, _ key: String) throws(RPCError) -> Set<String>? {
+        guard let value = p.optionalValue(key) else { return nil }
+        guard case .array(let items) = value else { throw .invalidParams(key, "must be an array of strings") }
+        var names = Set<String>()
+        for (index, item) in items.enumerated() {
+            guard case .string(let name) = item else { throw .invalidParams("\(key)[\(index)]", "must be a string") }
+            names.insert(name)
+        }
+        return names
+    }
+
+    /// Ack arguments as a JSON array (binary as `{"$binary":…}` when written).
+    private static func values(_ arguments: EventArguments) throws(RPCError) -> JSON {
+        do { return .array(try arguments.values()) } catch {
+            throw .internalError("the server's ack is not valid JSON: \(error)")
+        }
+    }
+}
+
+extension RPCParams {
+    /// Fails on a member the method does not know, so a typo is an error, not a default.
+    func rejectUnknown(_ allowed: Set<String>) throws(RPCError) {
+        for key in self.object.keys where !allowed.contains(key) {
+            throw .invalidParams(key, "is not a parameter of this method")
+        }
+    }
+}

@@ -1,0 +1,431 @@
+import Logging
+import NIOConcurrencyHelpers
+import RPC
+import SioClient
+import SioJSON
+import SioProtocol
+import Systemd
+
+/// The daemon's named sockets, the Managers they share (``SocketPlacement``), and the state
+/// saved for them. Every method may be called from any task; none waits for the network.
+///
+/// Managers and event pumps run as tasks handed to `spawn`, which the daemon runs in its task
+/// group: the registry owns no task of its own.
+final class Registry: Sendable {
+    typealias Spawn = @Sendable (@escaping @Sendable () async -> Void) -> Void
+
+    private struct State: Sendable {
+        var placement = SocketPlacement()
+        var sockets: [String: NamedSocket] = [:]
+        var managers: [SocketPlacement.ManagerID: Manager] = [:]
+        var saved: DaemonState
+        var generation = 0
+        var config = ConfigFile()
+        var closing = false
+    }
+
+    private let state: NIOLockedValueBox<State>
+    private let store: StateStore
+    /// The generation last written to the store (writes happen outside `state`'s lock).
+    private let written = NIOLockedValueBox(0)
+    let subscriptions: Subscriptions
+    private let spawn: Spawn
+    private let logger: Logger
+
+    init(store: StateStore, saved: DaemonState, subscriptions: Subscriptions, spawn: @escaping Spawn, logger: Logger) {
+        self.store = store
+        self.state = NIOLockedValueBox(State(saved: saved))
+        self.subscriptions = subscriptions
+        self.spawn = spawn
+        self.logger = logger
+    }
+
+    // MARK: - Lookups
+
+    func socket(_ name: String) throws(RPCError) -> NamedSocket {
+        guard let socket = self.state.withLockedValue({ $0.sockets[name] }) else { throw .noSuchSocket(name) }
+        return socket
+    }
+
+    var all: [NamedSocket] {
+        self.state.withLockedValue { $0.sockets.values.sorted { $0.name < $1.name } }
+    }
+
+    var counts: (sockets: Int, connected: Int, managers: Int) {
+        let (sockets, managers) = self.state.withLockedValue { (Array($0.sockets.values), $0.managers.count) }
+        return (sockets.count, sockets.count { $0.socket.connected }, managers)
+    }
+
+    // MARK: - Opening and closing
+
+    enum Origin: Sendable {
+        /// `socket.open` from RPC connection `id`.
+        case client(Int)
+        /// The configuration file.
+        case config
+        /// The state store (a persistent socket of an earlier run).
+        case restored
+    }
+
+    /// Opens socket `request.name`, or returns the status of the one already open with the
+    /// same options.
+    @discardableResult
+    func open(_ request: SocketOpenRequest, params: JSON, origin: Origin) throws(RPCError) -> JSON {
+        let options: ManagerOptions
+        do { options = try request.connection.managerOptions() } catch { throw RPCError(error) }
+        let opened = self.state.withLockedValue { state -> Result<(NamedSocket, Manager?, isNew: Bool), RPCError> in
+            guard !state.closing else { return .failure(.shuttingDown) }
+            if let existing = state.sockets[request.name] {
+                guard existing.request == request else { return .failure(.socketExists(request.name, "with other options")) }
+                return .success((existing, nil, false))
+            }
+            let placed: SocketPlacement.Outcome
+            do {
+                placed = try state.placement.place(
+                    name: request.name, namespace: request.namespace, connection: request.connection, forceNew: request.forceNew
+                )
+            } catch {
+                return .failure(.socketExists(request.name, ""))
+            }
+            var newManager: Manager?
+            if case .created(let id) = placed {
+                do throws(ClientError) {
+                    let manager = try Manager(url: request.connection.url, options: options, logger: self.logger)
+                    state.managers[id] = manager
+                    newManager = manager
+                } catch {
+                    _ = state.placement.remove(name: request.name)
+                    return .failure(.invalidParams("url", error.description))
+                }
+            }
+            guard let manager = state.managers[placed.manager] else { return .failure(.internalError("manager lost")) }
+            var record = state.saved.sockets[request.name] ?? SocketRecord(sessionId: SessionID.generate())
+            let persistent = request.lifetime == .persistent
+            if persistent { record.open = params } else { record.open = nil; record.auth = nil; record.recovery = nil }
+            let auth = (persistent ? record.auth : nil) ?? request.auth
+            let owner: Int? = if case .client(let id) = origin, request.lifetime == .connection { id } else { nil }
+            let connectAuth = NamedSocket.connectAuth(auth: auth, sessionId: record.sessionId, session: request.session)
+            var socketOptions = request.socketOptions
+            socketOptions.auth = .value(connectAuth)
+            let socket: Socket
+            do throws(ClientError) {
+                socket = try manager.socket(
+                    request.namespace, options: socketOptions,
+                    recovery: persistent ? record.recovery.map { Recovery(pid: $0.pid, offset: $0.offset) } : nil
+                )
+            } catch {
+                _ = state.placement.remove(name: request.name)
+                return .failure(.invalidParams("namespace", error.description))
+            }
+            let named = NamedSocket(
+                name: request.name, request: request, params: params, managerID: placed.manager, manager: manager,
+                socket: socket, owner: owner, fromConfig: origin.isConfig, auth: auth, sessionId: record.sessionId
+            )
+            state.sockets[request.name] = named
+            if state.saved.sockets[request.name] != record {
+                state.saved.sockets[request.name] = record
+                state.generation += 1
+            }
+            return .success((named, newManager, true))
+        }
+        let (named, newManager, isNew) = try opened.get()
+        guard isNew else { return named.status }
+        if let newManager {
+            self.spawn { [logger] in
+                do { try await newManager.run() } catch { logger.error("manager stopped", metadata: ["reason": "\(error)"]) }
+            }
+            self.spawn { [self] in await self.pumpManager(newManager, id: named.managerID) }
+        }
+        self.spawn { [self] in await self.pump(named) }
+        self.logger.info(
+            "socket opened",
+            metadata: [
+                "socket": "\(named.name)", "url": "\(redactedURL(named.request.connection.url))",
+                "namespace": "\(named.request.namespace)", "lifetime": "\(named.request.lifetime.rawValue)",
+            ]
+        )
+        if request.autoConnect { named.socket.connect() }
+        self.saveQuietly()
+        return named.status
+    }
+
+    /// Disconnects socket `name` and forgets it (a persistent one is not reopened); its session
+    /// ID stays, so a socket opened later under the same name has it too.
+    func close(_ name: String) throws(RPCError) {
+        let removed = self.state.withLockedValue { state -> (NamedSocket, Manager?)? in
+            guard let named = state.sockets.removeValue(forKey: name) else { return nil }
+            var emptied: Manager?
+            if let (id, isEmpty) = state.placement.remove(name: name), isEmpty {
+                emptied = state.managers.removeValue(forKey: id)
+            }
+            if named.isPersistent, var record = state.saved.sockets[name] {
+                record.open = nil
+                record.auth = nil
+                record.recovery = nil
+                state.saved.sockets[name] = record
+                state.generation += 1
+            }
+            return (named, emptied)
+        }
+        guard let (named, emptied) = removed else { throw .noSuchSocket(name) }
+        named.socket.close()
+        emptied?.shutdown()
+        self.logger.info("socket closed", metadata: ["socket": "\(name)"])
+        self.saveQuietly()
+    }
+
+    /// Closes the `lifetime: "connection"` sockets of RPC connection `id`.
+    func closeOwned(by id: Int) {
+        let names = self.state.withLockedValue { $0.sockets.values.filter { $0.owner == id }.map(\.name) }
+        for name in names { try? self.close(name) }
+    }
+
+    // MARK: - Changing a socket
+
+    func setAuth(_ name: String, auth: JSON) throws(RPCError) {
+        let named = try self.socket(name)
+        named.mutable.withLockedValue { $0.auth = auth }
+        named.socket.setAuth(named.connectAuth)
+        if named.isPersistent {
+            self.state.withLockedValue { state in
+                state.saved.sockets[name]?.auth = auth
+                state.generation += 1
+            }
+            try self.save()
+        }
+    }
+
+    /// Stores `sessionId` (or a new random one) as the socket's session ID; returns it.
+    func setSession(_ name: String, sessionId: String?) throws(RPCError) -> String {
+        let named = try self.socket(name)
+        let value = sessionId ?? SessionID.generate()
+        named.mutable.withLockedValue { $0.sessionId = value }
+        named.socket.setAuth(named.connectAuth)
+        self.state.withLockedValue { state in
+            state.saved.sockets[name, default: SocketRecord(sessionId: value)].sessionId = value
+            state.generation += 1
+        }
+        try self.save()
+        return value
+    }
+
+    // MARK: - Configuration
+
+    /// What a reload changed.
+    struct ReloadOutcome: Sendable {
+        var opened: [String] = []
+        var reopened: [String] = []
+        var closed: [String] = []
+        var unchanged: [String] = []
+    }
+
+    /// Applies `config`: opens new sockets, reopens changed ones, closes removed ones, leaves
+    /// the others connected. Checked first, so a refused configuration changes nothing.
+    func apply(_ config: ConfigFile) throws(RPCError) -> ReloadOutcome {
+        let (old, sockets) = self.state.withLockedValue { ($0.config, $0.sockets) }
+        for (name, request) in config.sockets.sorted(by: { $0.key < $1.key }) {
+            if let existing = sockets[name], !existing.fromConfig {
+                throw .invalidConfig(ConfigError(path: "", reason: "socket \"\(name)\" is open already, not from the configuration"))
+            }
+            do { _ = try request.connection.managerOptions() } catch {
+                throw .invalidConfig(ConfigError(path: "", reason: "sockets.\(name).\(error.parameter) \(error.reason)"))
+            }
+        }
+        var outcome = ReloadOutcome()
+        for name in old.sockets.keys.sorted() where config.sockets[name] == nil {
+            if (try? self.close(name)) != nil { outcome.closed.append(name) }
+        }
+        for (name, request) in config.sockets.sorted(by: { $0.key < $1.key }) {
+            let params = config.params[name] ?? .null
+            if let existing = sockets[name], existing.fromConfig {
+                if existing.params == params, old.params[name] == params {
+                    outcome.unchanged.append(name)
+                    continue
+                }
+                try? self.close(name)
+                try self.open(request, params: params, origin: .config)
+                outcome.reopened.append(name)
+            } else {
+                try self.open(request, params: params, origin: .config)
+                outcome.opened.append(name)
+            }
+        }
+        self.state.withLockedValue { $0.config = config }
+        return outcome
+    }
+
+    /// Reopens the persistent sockets of an earlier run (those the configuration does not
+    /// declare); a record that no longer parses is logged and kept.
+    func restorePersistent() {
+        let records = self.state.withLockedValue { state in
+            state.saved.sockets.filter { $0.value.open != nil && state.config.sockets[$0.key] == nil }
+        }
+        for (name, record) in records.sorted(by: { $0.key < $1.key }) {
+            guard let params = record.open else { continue }
+            do {
+                let request = try SocketOpenRequest(params: params)
+                try self.open(request, params: params, origin: .restored)
+            } catch {
+                self.logger.error("cannot reopen a persistent socket", metadata: ["socket": "\(name)", "reason": "\(error)"])
+            }
+        }
+    }
+
+    // MARK: - Shutdown
+
+    /// Refuses new sockets, saves the recovery state of persistent sockets, and shuts every
+    /// Manager down (their `run()` returns within about a second).
+    func shutdown() {
+        let (sockets, managers) = self.state.withLockedValue { state -> ([NamedSocket], [Manager]) in
+            state.closing = true
+            return (Array(state.sockets.values), Array(state.managers.values))
+        }
+        for named in sockets where named.isPersistent { self.noteRecovery(of: named) }
+        self.saveQuietly()
+        for manager in managers { manager.shutdown() }
+    }
+
+    // MARK: - Event pumps
+
+    /// Turns a socket's events into notifications, until the socket is closed.
+    private func pump(_ named: NamedSocket) async {
+        let name = named.name
+        for await event in named.socket.events {
+            switch event {
+            case .connect(let id, let recovered):
+                named.mutable.withLockedValue { $0.connects += 1 }
+                self.logger.info("socket connected", metadata: ["socket": "\(name)", "recovered": "\(recovered)"])
+                self.subscriptions.publish("socket.connect", socket: name, ["id": .string(id), "recovered": .bool(recovered)])
+                if named.isPersistent {
+                    self.noteRecovery(of: named)
+                    self.saveQuietly()
+                }
+            case .connectError(let error):
+                var fields: JSONObject = ["message": .string(error.description)]
+                switch error {
+                case .refused(_, let data): fields["data"] = data ?? .null
+                case .transport(let transport): fields["data"] = transport.description.map { .string($0) } ?? .null
+                case .invalidReply: fields["data"] = .null
+                }
+                fields["active"] = .bool(named.socket.active)
+                named.mutable.withLockedValue { $0.lastError = error.description }
+                self.logger.notice("socket connect error", metadata: ["socket": "\(name)", "reason": "\(error.description)"])
+                self.subscriptions.publish("socket.connect_error", socket: name, fields)
+            case .disconnect(let reason, let description):
+                named.mutable.withLockedValue {
+                    $0.disconnects += 1
+                    $0.lastError = reason.rawValue
+                }
+                var fields: JSONObject = ["reason": .string(reason.rawValue)]
+                if let description { fields["details"] = .string(description) }
+                fields["active"] = .bool(named.socket.active)
+                self.logger.info("socket disconnected", metadata: ["socket": "\(name)", "reason": "\(reason.rawValue)"])
+                self.subscriptions.publish("socket.disconnect", socket: name, fields)
+                if named.isPersistent {
+                    self.noteRecovery(of: named)
+                    self.saveQuietly()
+                }
+            case .event(let incoming):
+                let seq = named.mutable.withLockedValue { mutable -> UInt64 in
+                    mutable.received += 1
+                    return mutable.received
+                }
+                self.subscriptions.publishEvent(
+                    socket: name, event: incoming.name.description, argsText: Self.rpcText(incoming.arguments),
+                    ackId: incoming.ackId, seq: seq
+                )
+            case .eventsDropped(let count):
+                self.logger.warning("events dropped before CONNECT", metadata: ["socket": "\(name)", "count": "\(count)"])
+            case .ackResult, .authRequested, .sent:
+                break
+            }
+        }
+    }
+
+    /// Sends a Manager's reconnection events to each named socket on it.
+    private func pumpManager(_ manager: Manager, id: SocketPlacement.ManagerID) async {
+        var attempt = 0
+        for await event in manager.events {
+            let method: String
+            var fields: JSONObject = [:]
+            var engineOnly = false
+            switch event {
+            case .reconnectAttempt(let n):
+                attempt = n
+                method = "manager.reconnect_attempt"
+                fields["attempt"] = .number(JSONNumber(n))
+            case .reconnect(let n):
+                attempt = 0
+                method = "manager.reconnect"
+                fields["attempt"] = .number(JSONNumber(n))
+            case .reconnectError(let error):
+                method = "manager.reconnect_error"
+                fields["attempt"] = .number(JSONNumber(attempt))
+                fields["message"] = .string(error.summary)
+            case .reconnectFailed:
+                method = "manager.reconnect_failed"
+                fields["attempt"] = .number(JSONNumber(attempt))
+            case .upgrade(let transport):
+                method = "manager.upgrade"
+                fields["transport"] = .string(transport.rawValue)
+                engineOnly = true
+            case .open, .close, .error, .ping, .packet:
+                continue
+            }
+            let names = self.state.withLockedValue { $0.placement.sockets(on: id) }
+            for name in names { self.subscriptions.publish(method, socket: name, fields, engineOnly: engineOnly) }
+        }
+    }
+
+    /// Event arguments in RPC form: the server's text as is, unless it carries binary
+    /// attachments, which become `{"$binary":…}` values.
+    static func rpcText(_ arguments: EventArguments) -> [UInt8] {
+        guard !arguments.attachments.isEmpty else { return arguments.text.bytes }
+        guard let values = try? arguments.values() else { return Array("[]".utf8) }
+        var out: [UInt8] = []
+        JSON.array(values).write(to: &out)
+        return out
+    }
+
+    // MARK: - State
+
+    private func noteRecovery(of named: NamedSocket) {
+        guard let recovery = named.socket.recovery else { return }
+        self.state.withLockedValue { state in
+            guard var record = state.saved.sockets[named.name], record.open != nil else { return }
+            let value = SocketRecord.Recovery(pid: recovery.pid, offset: recovery.offset)
+            guard record.recovery != value else { return }
+            record.recovery = value
+            state.saved.sockets[named.name] = record
+            state.generation += 1
+        }
+    }
+
+    /// Writes the state if it changed since the last write.
+    func save() throws(RPCError) {
+        let (snapshot, generation) = self.state.withLockedValue { ($0.saved, $0.generation) }
+        let result: Result<Void, StateError> = self.written.withLockedValue { written in
+            guard generation > written else { return .success(()) }
+            do throws(StateError) {
+                try self.store.save(snapshot)
+                written = generation
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        if case .failure(let error) = result { throw .stateError(error) }
+    }
+
+    private func saveQuietly() {
+        do { try self.save() } catch {
+            self.logger.error("cannot save state", metadata: ["reason": "\(error.message)"])
+        }
+    }
+}
+
+extension Registry.Origin {
+    var isConfig: Bool {
+        if case .config = self { true } else { false }
+    }
+}

@@ -1,0 +1,125 @@
+import NIOConcurrencyHelpers
+import RPC
+import SioJSON
+
+/// The `events.subscribe` subscriptions of every RPC client, and the fan-out of notifications
+/// to them. Publishing takes one lock and never waits: each connection has its own bounded
+/// queue (RPCConnection), so a slow reader only loses its own oldest notifications.
+final class Subscriptions: Sendable {
+    struct Subscription: Sendable {
+        let id: Int
+        let connection: RPCConnection
+        /// The socket names covered; `nil`: every socket, including later ones.
+        let sockets: Set<String>?
+        /// The `socket.event` names delivered; `nil`: all. Lifecycle notifications always go.
+        let events: Set<String>?
+        /// Also `manager.upgrade`.
+        let engine: Bool
+        /// False until the subscribe response is written (see `activate`).
+        var active: Bool
+
+        func covers(_ socket: String) -> Bool { self.sockets?.contains(socket) ?? true }
+    }
+
+    private struct State {
+        var nextID = 1
+        var byID: [Int: Subscription] = [:]
+        /// Connections whose close already removes their subscriptions.
+        var watched: Set<Int> = []
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    /// Adds an inactive subscription; ``activate(_:)`` it once the response is written.
+    func add(connection: RPCConnection, sockets: Set<String>?, events: Set<String>?, engine: Bool) -> Int {
+        let (id, watch) = self.state.withLockedValue { state -> (Int, Bool) in
+            defer { state.nextID += 1 }
+            let id = state.nextID
+            state.byID[id] = Subscription(id: id, connection: connection, sockets: sockets, events: events, engine: engine, active: false)
+            return (id, state.watched.insert(connection.id).inserted)
+        }
+        // A half-closed client (socat at end of input) keeps receiving while subscribed.
+        connection.setKeepOpen(true)
+        if watch {
+            connection.onClose { [weak self] in self?.removeAll(connectionID: connection.id) }
+        }
+        return id
+    }
+
+    func activate(_ id: Int) {
+        self.state.withLockedValue { $0.byID[id]?.active = true }
+    }
+
+    /// Removes subscription `id` of `connection`; false if it has none of that id.
+    func remove(_ id: Int, connection: RPCConnection) -> Bool {
+        let (removed, remaining) = self.state.withLockedValue { state -> (Bool, Int) in
+            guard let subscription = state.byID[id], subscription.connection.id == connection.id else { return (false, 0) }
+            state.byID[id] = nil
+            return (true, state.byID.values.count { $0.connection.id == connection.id })
+        }
+        if removed && remaining == 0 { connection.setKeepOpen(false) }
+        return removed
+    }
+
+    private func removeAll(connectionID: Int) {
+        self.state.withLockedValue { state in
+            state.byID = state.byID.filter { $0.value.connection.id != connectionID }
+            state.watched.remove(connectionID)
+        }
+    }
+
+    /// How many subscriptions exist.
+    var count: Int { self.state.withLockedValue { $0.byID.count } }
+
+    /// The active subscriptions covering `socket` (for `socket.event`: wanting `event`).
+    func subscribers(of socket: String, event: String? = nil, engineOnly: Bool = false) -> [Subscription] {
+        self.state.withLockedValue { state in
+            state.byID.values.filter { subscription in
+                subscription.active && subscription.covers(socket) && (!engineOnly || subscription.engine)
+                    && (event == nil || subscription.events.map { $0.contains(event!) } ?? true)
+            }
+        }
+    }
+
+    /// Sends notification `method` to every subscriber of `socket`: params are
+    /// `{subscription, socket, …fields}`.
+    func publish(_ method: String, socket: String, _ fields: JSONObject, engineOnly: Bool = false) {
+        for subscription in self.subscribers(of: socket, engineOnly: engineOnly) {
+            var params: JSONObject = ["subscription": .number(JSONNumber(subscription.id)), "socket": .string(socket)]
+            params.members += fields.members
+            subscription.connection.notify(method: method, params: .object(params))
+        }
+    }
+
+    /// Sends `socket.event` to the subscribers of `socket` that want `event`. `argsText` is
+    /// the JSON array of the arguments, already in RPC form; the line is built once per
+    /// subscriber from text, not from a tree.
+    func publishEvent(socket: String, event: String, argsText: [UInt8], ackId: UInt64?, seq: UInt64) {
+        let subscribers = self.subscribers(of: socket, event: event)
+        guard !subscribers.isEmpty else { return }
+        // Everything after the subscription id is the same for every subscriber.
+        var tail: [UInt8] = []
+        tail.reserveCapacity(argsText.count + socket.utf8.count + event.utf8.count + 64)
+        tail += #","socket":"#.utf8
+        JSON.string(socket).write(to: &tail)
+        tail += #","event":"#.utf8
+        JSON.string(event).write(to: &tail)
+        tail += #","args":"#.utf8
+        tail += argsText
+        if let ackId {
+            tail += #","ackId":"#.utf8
+            tail += String(ackId).utf8
+        }
+        tail += #","seq":"#.utf8
+        tail += String(seq).utf8
+        tail += "}".utf8
+        for subscription in subscribers {
+            var params: [UInt8] = []
+            params.reserveCapacity(tail.count + 24)
+            params += #"{"subscription":"#.utf8
+            params += String(subscription.id).utf8
+            params += tail
+            subscription.connection.notify(line: RPCNotification.line(method: "socket.event", paramsText: params))
+        }
+    }
+}

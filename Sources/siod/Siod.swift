@@ -1,0 +1,184 @@
+import ArgumentParser
+import Dispatch
+import Logging
+import RPC
+import SiodCore
+import SioProtocol
+import Systemd
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct Siod: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "siod",
+        abstract: "Owns Socket.IO client connections and lends them to local processes over JSON-RPC.",
+        discussion: """
+        The RPC socket is the one systemd passes (named "rpc"), else --socket, $SIOD_SOCKET,
+        /run/siod/siod.sock for root, $XDG_RUNTIME_DIR/siod/siod.sock, /tmp/siod-<uid>/siod.sock.
+        SIGHUP re-reads the configuration; SIGTERM and SIGINT stop gracefully. See docs/rpc.md.
+        """,
+        version: "siod \(SiodVersion.string) (Engine.IO v\(SiodVersion.engineIOProtocol), Socket.IO v\(SiodVersion.socketIOProtocol))"
+    )
+
+    @Option(help: "The RPC socket's path.")
+    var socket: String?
+
+    @Option(help: "Make the socket 0660 and owned by this group (name or number).")
+    var socketGroup: String?
+
+    @Option(help: "The state directory (default: $STATE_DIRECTORY, $XDG_STATE_HOME/siod, ~/.local/state/siod).")
+    var stateDir: String?
+
+    @Option(help: "The configuration file (default: /etc/siod/siod.json for root, else $XDG_CONFIG_HOME/siod/siod.json).")
+    var config: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    @Option(help: "The longest request line, in bytes.")
+    var maxLineLength: Int = RPCLimits().maxLineLength
+
+    @Option(help: "Requests in flight per client.")
+    var maxRequestsPerClient: Int = RPCLimits().maxConcurrentRequestsPerClient
+
+    @Option(help: "Clients connected at once.")
+    var maxClients: Int = RPCLimits().maxClients
+
+    @Option(help: "Clients connected at once per user id.")
+    var maxClientsPerUid: Int = RPCLimits().maxClientsPerUID
+
+    @Option(help: "Notifications queued for a slow client before the oldest are dropped.")
+    var maxQueuedNotifications: Int = RPCLimits().maxQueuedNotifications
+
+    @Option(help: "Bytes of notifications queued for a slow client before the oldest are dropped.")
+    var maxQueuedBytes: Int = RPCLimits().maxQueuedNotificationBytes
+
+    func validate() throws {
+        guard Logger.Level(rawValue: self.logLevel) != nil else {
+            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
+        }
+        for (name, value) in [
+            ("--max-line-length", self.maxLineLength), ("--max-requests-per-client", self.maxRequestsPerClient),
+            ("--max-clients", self.maxClients), ("--max-clients-per-uid", self.maxClientsPerUid),
+            ("--max-queued-notifications", self.maxQueuedNotifications), ("--max-queued-bytes", self.maxQueuedBytes),
+        ] where value < 1 {
+            throw ValidationError("\(name) must be at least 1")
+        }
+    }
+
+    func run() async throws {
+        LoggingBackend.bootstrap(level: Logger.Level(rawValue: self.logLevel) ?? .info)
+        let logger = Logger(label: "siod")
+        let notifier = SystemdNotifier()
+        let environment = Self.environment
+        let uid = getuid()
+        let home = environment["HOME"] ?? "/"
+
+        var limits = RPCLimits()
+        limits.maxLineLength = self.maxLineLength
+        limits.maxConcurrentRequestsPerClient = self.maxRequestsPerClient
+        limits.maxClients = self.maxClients
+        limits.maxClientsPerUID = self.maxClientsPerUid
+        limits.maxQueuedNotifications = self.maxQueuedNotifications
+        limits.maxQueuedNotificationBytes = self.maxQueuedBytes
+
+        let listen: RPCServer.Listen
+        let socketPath: String?
+        do {
+            if let passed = ListenFDs.choose(try ListenFDs.take()) {
+                listen = .descriptor(passed.fd)
+                socketPath = self.socket ?? environment["SIOD_SOCKET"]
+                logger.info("using the socket passed by systemd", metadata: ["fd": "\(passed.fd)", "name": "\(passed.name)"])
+            } else {
+                let path = DaemonPaths.socket(flag: self.socket, environment: environment, uid: uid)
+                listen = .path(path, group: try self.groupID())
+                socketPath = path
+            }
+        } catch {
+            throw Self.fail("\(error)", notifier: notifier)
+        }
+        let config = DaemonPaths.config(flag: self.config, environment: environment, uid: uid, home: home)
+        let configuration = DaemonConfiguration(
+            listen: listen, socketPath: socketPath,
+            stateDirectory: StateDirectory.resolve(flag: self.stateDir, environment: environment, home: home),
+            configPath: config.path, configMustExist: config.explicit, limits: limits
+        )
+        let daemon: Daemon
+        do {
+            daemon = try Daemon(configuration: configuration, logger: logger)
+            try await daemon.start()
+        } catch {
+            throw Self.fail("\(error)", notifier: notifier)
+        }
+
+        let signals = Self.handleSignals(daemon: daemon, notifier: notifier, logger: logger)
+        _ = try? notifier.ready()
+        logger.info("ready", metadata: ["rpc.socket": "\(socketPath ?? "(passed by systemd)")", "pid": "\(getpid())"])
+        await daemon.run()
+        signals.forEach { $0.cancel() }
+        logger.info("stopped")
+    }
+
+    /// The group of `--socket-group`.
+    private func groupID() throws -> UInt32? {
+        guard let name = self.socketGroup else { return nil }
+        if let number = UInt32(name) { return number }
+        guard let group = getgrnam(name) else { throw ValidationError("--socket-group: no group named \(name)") }
+        return group.pointee.gr_gid
+    }
+
+    private static var environment: [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+
+    /// Reports a fatal start error (stderr, and `ERRNO=`/`STATUS=` to systemd) and exits 1.
+    private static func fail(_ message: String, notifier: SystemdNotifier) -> ExitCode {
+        FileHandleOutput.standardError("siod: \(message)\n")
+        _ = try? notifier.status("failed: \(message)")
+        _ = try? notifier.errno(EINVAL)
+        return ExitCode(1)
+    }
+
+    /// SIGTERM/SIGINT stop gracefully; SIGHUP reloads the configuration.
+    private static func handleSignals(daemon: Daemon, notifier: SystemdNotifier, logger: Logger) -> [any DispatchSourceSignal] {
+        let queue = DispatchQueue(label: "siod.signals")
+        var sources: [any DispatchSourceSignal] = []
+        for number in [SIGTERM, SIGINT, SIGHUP] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler {
+                if number == SIGHUP {
+                    _ = try? notifier.reloading()
+                    _ = try? daemon.reload()
+                    _ = try? notifier.ready()
+                } else {
+                    logger.info("signal received, stopping", metadata: ["signal": "\(number == SIGTERM ? "SIGTERM" : "SIGINT")"])
+                    _ = try? notifier.stopping()
+                    daemon.stop()
+                }
+            }
+            source.resume()
+            sources.append(source)
+        }
+        return sources
+    }
+}
+
+/// Unbuffered writes to the standard streams.
+enum FileHandleOutput {
+    static func standardError(_ text: String) {
+        var bytes = Array(text.utf8)
+        _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    }
+}
