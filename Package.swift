@@ -120,11 +120,25 @@ let package = Package(
             name: "SioClientTests",
             dependencies: [
                 "SioClient", "SioProtocol", "SioJSON",
+                "TestSupport",
                 // TLS configurations (test CA, client certificates) for the TLS tests.
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ],
+            ]
+        ),
+        // The Python fixture servers (python-socketio and our own fault, TLS, proxy fixtures)
+        // and the helper that starts them, shared by the test targets.
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            path: "Tests/TestSupport",
             resources: [.copy("Fixtures")]
+        ),
+        // siod driven through its socket: the daemon and siodctl as processes, python-socketio
+        // as the server.
+        .testTarget(
+            name: "SiodTests",
+            dependencies: ["TestSupport", "SioJSON", "siod", "siodctl"]
         ),
         .testTarget(
             name: "SystemdTests",

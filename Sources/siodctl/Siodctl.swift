@@ -17,19 +17,25 @@ struct Siodctl: ParsableCommand {
         """,
         subcommands: [Call.self, Open.self, Emit.self, Listen.self, Status.self, List.self, Close.self]
     )
+
+    @Option(help: "siod's socket (default: $SIOD_SOCKET, then siod's own default).")
+    var socket: String?
 }
 
-/// Options every subcommand takes.
+/// Options every subcommand takes: `--socket` before or after the subcommand.
 struct Connection: ParsableArguments {
     @Option(help: "siod's socket (default: $SIOD_SOCKET, then siod's own default).")
     var socket: String?
 
+    @ParentCommand var root: Siodctl
+
     func client() throws(ClientFailure) -> RPCClient {
+        let socket = self.socket ?? self.root.socket
         var environment: [String: String] = [:]
         for key in ["SIOD_SOCKET", "XDG_RUNTIME_DIR"] {
             if let value = getenv(key) { environment[key] = String(cString: value) }
         }
-        return try RPCClient(path: DaemonPaths.socket(flag: self.socket, environment: environment, uid: getuid()))
+        return try RPCClient(path: DaemonPaths.socket(flag: socket, environment: environment, uid: getuid()))
     }
 }
 

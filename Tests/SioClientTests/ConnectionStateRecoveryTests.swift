@@ -3,6 +3,7 @@ import SioClient
 import SioJSON
 import SioProtocol
 import Testing
+import TestSupport
 
 /// Connection state recovery (inventory §5.7) against `Fixtures/csr_server.py`: python-socketio
 /// does not implement recovery, so this small server of our own implements its server side as

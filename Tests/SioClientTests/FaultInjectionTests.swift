@@ -3,6 +3,7 @@ import SioClient
 import SioJSON
 import SioProtocol
 import Testing
+import TestSupport
 
 /// A server fault `Fixtures/fault_server.py` injects into its first session, the transports it is
 /// tried over, and the disconnect reason the client must report (inventory §1.8, §2.3, §5.8).

@@ -3,6 +3,7 @@ import SioClient
 import SioJSON
 import SioProtocol
 import Testing
+import TestSupport
 
 /// Both transports through an HTTP CONNECT proxy (`Fixtures/connect_proxy.py`, which logs each
 /// CONNECT it tunnels) to python-socketio.

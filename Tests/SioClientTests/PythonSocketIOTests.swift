@@ -3,6 +3,7 @@ import SioClient
 import SioJSON
 import SioProtocol
 import Testing
+import TestSupport
 
 /// The transports a test runs over.
 enum Mode: String, CaseIterable, Sendable, CustomTestStringConvertible {

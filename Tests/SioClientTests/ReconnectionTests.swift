@@ -3,6 +3,7 @@ import SioClient
 import SioJSON
 import SioProtocol
 import Testing
+import TestSupport
 
 /// Losing and regaining python-socketio: reconnection with backoff, heartbeats, buffered emits.
 @Suite(.serialized, .enabled(if: PythonServer.available), .timeLimit(.minutes(2)))

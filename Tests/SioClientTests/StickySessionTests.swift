@@ -3,6 +3,7 @@ import SioClient
 import SioJSON
 import SioProtocol
 import Testing
+import TestSupport
 
 /// Sticky sessions behind a load balancer (`Fixtures/sticky_lb.py`): the cookie set on the
 /// handshake must come back on every later poll, post and on the WebSocket upgrade, or the

@@ -4,6 +4,7 @@ import SioClient
 import SioJSON
 import SioProtocol
 import Testing
+import TestSupport
 
 /// `Fixtures/tls_server.py` in one of its modes, with the certificates it generated (openssl CLI)
 /// into a temporary directory before it listened.

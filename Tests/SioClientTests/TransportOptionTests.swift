@@ -3,6 +3,7 @@ import SioClient
 import SioJSON
 import SioProtocol
 import Testing
+import TestSupport
 
 /// `rememberUpgrade`, `tryAllTransports` and `perMessageDeflate` against live servers.
 @Suite(.enabled(if: PythonServer.available), .timeLimit(.minutes(2)))

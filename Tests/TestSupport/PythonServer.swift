@@ -1,6 +1,5 @@
 import Foundation
 import NIOConcurrencyHelpers
-import Testing
 
 /// A Python fixture server on 127.0.0.1, started by a test: by default python-socketio
 /// (`Fixtures/sio_server.py`); any fixture script that prints `PORT <n>` once it listens and
@@ -8,12 +7,12 @@ import Testing
 ///
 /// The Python with the peers comes from `SIOD_TEST_PYTHON` (set by `scripts/test`). Outside CI a
 /// missing interpreter skips these tests with a loud message; under `CI=true` they run and fail.
-final class PythonServer: @unchecked Sendable {
-    static let python = ProcessInfo.processInfo.environment["SIOD_TEST_PYTHON"]
-    static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
+public final class PythonServer: @unchecked Sendable {
+    public static let python = ProcessInfo.processInfo.environment["SIOD_TEST_PYTHON"]
+    public static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
 
     /// Whether the integration tests run: with the peers, or under CI (where a missing peer fails).
-    static var available: Bool {
+    public static var available: Bool {
         if let python, FileManager.default.isExecutableFile(atPath: python) { return true }
         if !isCI {
             FileHandle.standardError.write(Data("""
@@ -26,20 +25,20 @@ final class PythonServer: @unchecked Sendable {
 
     private var process = Process()
     private var stdin = Pipe()
-    let script: String
-    let arguments: [String]
-    private(set) var port: Int = 0
+    public let script: String
+    public let arguments: [String]
+    public private(set) var port: Int = 0
 
     /// Starts `Fixtures/<script>.py` with `arguments` and waits (at most 20 s) for it to listen.
-    init(_ arguments: [String] = [], script: String = "sio_server", port: Int = 0) async throws {
+    public init(_ arguments: [String] = [], script: String = "sio_server", port: Int = 0) async throws {
         self.script = script
         self.arguments = arguments
         try await self.start(port: port)
     }
 
     private func start(port: Int) async throws {
-        let python = try #require(Self.python, "SIOD_TEST_PYTHON must name a Python with python-socketio (scripts/test sets it)")
-        let script = try #require(Bundle.module.url(forResource: self.script, withExtension: "py", subdirectory: "Fixtures"))
+        guard let python = Self.python else { throw ServerError.noPython }
+        let script = try Self.fixture(self.script + ".py")
         let process = Process()
         let stdin = Pipe()
         let stdout = Pipe()
@@ -53,7 +52,7 @@ final class PythonServer: @unchecked Sendable {
         self.port = try await Self.readPort(from: stdout.fileHandleForReading)
     }
 
-    var url: String { "http://127.0.0.1:\(self.port)" }
+    public var url: String { "http://127.0.0.1:\(self.port)" }
 
     /// Waits for `PORT <n>` without blocking a thread of the cooperative pool: the pipe is read
     /// by FileHandle's own dispatch source.
@@ -88,16 +87,36 @@ final class PythonServer: @unchecked Sendable {
         }
     }
 
-    enum ServerError: Error { case exited, timedOut }
+    public enum ServerError: Error, CustomStringConvertible {
+        case exited, timedOut, noPython, noFixture(String)
+
+        public var description: String {
+            switch self {
+            case .exited: "the fixture server exited before it listened"
+            case .timedOut: "the fixture server did not listen within 20 s"
+            case .noPython: "SIOD_TEST_PYTHON must name a Python with python-socketio (scripts/test sets it)"
+            case .noFixture(let name): "no fixture \(name)"
+            }
+        }
+    }
+
+    /// A file of `Fixtures/` (scripts, certificates).
+    public static func fixture(_ name: String) throws -> URL {
+        let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
+        guard let url = Bundle.module.url(forResource: parts[0], withExtension: parts.count > 1 ? parts[1] : nil, subdirectory: "Fixtures") else {
+            throw ServerError.noFixture(name)
+        }
+        return url
+    }
 
     /// SIGSTOP: the server stops answering, its sockets stay open.
-    func suspend() { kill(self.process.processIdentifier, SIGSTOP) }
+    public func suspend() { kill(self.process.processIdentifier, SIGSTOP) }
     /// SIGCONT.
-    func resume() { kill(self.process.processIdentifier, SIGCONT) }
+    public func resume() { kill(self.process.processIdentifier, SIGCONT) }
 
     /// Kills the server (SIGKILL: its connections drop at once, as in a crash). Does not wait:
     /// Foundation reaps the process, and nothing here blocks a thread of the cooperative pool.
-    func stop() {
+    public func stop() {
         try? self.stdin.fileHandleForWriting.close()
         guard self.process.isRunning else { return }
         kill(self.process.processIdentifier, SIGKILL)
@@ -105,7 +124,7 @@ final class PythonServer: @unchecked Sendable {
 
     /// Kills the server and starts it again on the same port, with the same arguments, once
     /// the old process has exited (so the port is free).
-    func restart() async throws {
+    public func restart() async throws {
         let process = self.process
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let exited = NIOLockedValueBox(false)

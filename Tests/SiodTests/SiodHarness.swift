@@ -1,0 +1,271 @@
+import Foundation
+import SioJSON
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The executables built with the tests (dependencies of this target), next to the bundle.
+enum Built {
+    static let directory: String = {
+        let bundle = Bundle.main.executablePath ?? CommandLine.arguments[0]
+        return (bundle as NSString).deletingLastPathComponent
+    }()
+
+    static var siod: String { directory + "/siod" }
+    static var siodctl: String { directory + "/siodctl" }
+}
+
+/// A temporary directory removed when the value goes away.
+final class Scratch: @unchecked Sendable {
+    let path: String
+
+    init() {
+        // Short: a Unix socket path must fit in 108 bytes.
+        self.path = "/tmp/siod-t-" + String(UUID().uuidString.prefix(8))
+        try? FileManager.default.createDirectory(atPath: self.path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: self.path) }
+}
+
+/// A siod process on a socket in a scratch directory, its stderr captured.
+final class SiodProcess: @unchecked Sendable {
+    let process = Process()
+    let socket: String
+    let stateDirectory: String
+    private let errorFile: String
+
+    /// Starts siod and waits (at most 20 s) until its socket answers `daemon.ping`.
+    init(
+        in scratch: Scratch, name: String = "siod", arguments: [String] = [], config: String? = nil,
+        socket: String? = nil, stateDirectory: String? = nil, waitReady: Bool = true
+    ) async throws {
+        self.socket = socket ?? scratch.path + "/siod.sock"
+        self.stateDirectory = stateDirectory ?? scratch.path + "/state"
+        self.errorFile = scratch.path + "/\(name).err"
+        FileManager.default.createFile(atPath: self.errorFile, contents: nil)
+        self.process.executableURL = URL(fileURLWithPath: Built.siod)
+        self.process.arguments = [
+            "--socket", self.socket, "--state-dir", self.stateDirectory, "--config", config ?? "/dev/null",
+        ] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["JOURNAL_STREAM"] = nil
+        environment["NOTIFY_SOCKET"] = nil
+        environment["LISTEN_FDS"] = nil
+        self.process.environment = environment
+        self.process.standardError = FileHandle(forWritingAtPath: self.errorFile)
+        self.process.standardOutput = FileHandle.nullDevice
+        self.process.standardInput = FileHandle.nullDevice
+        try self.process.run()
+        if waitReady { try await self.waitUntilReady() }
+    }
+
+    private func waitUntilReady() async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if !self.process.isRunning { throw HarnessError("siod exited: \(self.log)") }
+            if let client = try? RPCLineClient(path: self.socket), (try? client.call("daemon.ping")) != nil { return }
+            // Polling a socket that another process creates: no event to await here.
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw HarnessError("siod did not answer within 20 s: \(self.log)")
+    }
+
+    /// What siod wrote on stderr so far.
+    var log: String { (try? String(contentsOfFile: self.errorFile, encoding: .utf8)) ?? "" }
+
+    /// Sends `signal` and waits (at most 15 s) for the exit; returns the exit status.
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM) async throws -> Int32 {
+        kill(self.process.processIdentifier, signal)
+        return try await self.waitForExit()
+    }
+
+    func waitForExit() async throws -> Int32 {
+        let deadline = ContinuousClock.now + .seconds(15)
+        while self.process.isRunning {
+            guard ContinuousClock.now < deadline else { throw HarnessError("siod did not exit within 15 s") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return self.process.terminationStatus
+    }
+
+    deinit {
+        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A blocking JSON-RPC client with a receive timeout (every wait is bounded). siod runs in
+/// another process, so blocking here starves nothing of it.
+final class RPCLineClient: @unchecked Sendable {
+    let fd: Int32
+    private var buffer: [UInt8] = []
+    private var nextID = 1
+    /// Notifications read while waiting for a response, in order.
+    private(set) var notifications: [JSONObject] = []
+
+    init(path: String, timeoutSeconds: Int = 10, receiveBuffer: Int32? = nil) throws {
+        self.fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        if var size = receiveBuffer {
+            setsockopt(self.fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(path.utf8)
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(self.fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else {
+            close(self.fd)
+            throw HarnessError("connect \(path): errno \(errno)")
+        }
+    }
+
+    deinit { close(self.fd) }
+
+    func send(_ text: String) {
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard sent > 0 else { return }
+            offset += sent
+        }
+    }
+
+    func shutdownWrite() { shutdown(self.fd, Int32(SHUT_WR)) }
+
+    /// The next line, or nil at end of stream; throws when nothing comes within the timeout.
+    func readLine() throws -> String? {
+        while true {
+            if let newline = self.buffer.firstIndex(of: 0x0A) {
+                let line = String(decoding: self.buffer[..<newline], as: UTF8.self)
+                self.buffer.removeSubrange(...newline)
+                return line
+            }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let count = chunk.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, $0.count, 0) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw HarnessError("no line within the timeout (errno \(errno))")
+            }
+            if count == 0 { return nil }
+            self.buffer += chunk[..<count]
+        }
+    }
+
+    /// The next message as an object.
+    func readMessage() throws -> JSONObject {
+        guard let line = try self.readLine() else { throw HarnessError("siod closed the connection") }
+        guard case .object(let object) = try JSON(parsing: Array(line.utf8)) else { throw HarnessError("not an object: \(line)") }
+        return object
+    }
+
+    /// Sends a request and returns its whole response object (notifications that arrive first
+    /// are kept in ``notifications``).
+    func request(_ method: String, _ params: JSON? = nil) throws -> JSONObject {
+        let id = self.nextID
+        self.nextID += 1
+        var request: JSONObject = ["jsonrpc": "2.0", "id": .number(JSONNumber(id)), "method": .string(method)]
+        if let params { request["params"] = params }
+        self.send(JSON.object(request).serialized + "\n")
+        while true {
+            let message: JSONObject
+            do { message = try self.readMessage() } catch { throw HarnessError("waiting for the response to \(method): \(error)") }
+            if message["id"] == .number(JSONNumber(id)) { return message }
+            self.notifications.append(message)
+        }
+    }
+
+    /// The result of a call; throws the error object's text if it failed.
+    @discardableResult
+    func call(_ method: String, _ params: JSON? = nil) throws -> JSON {
+        let response = try self.request(method, params)
+        if let error = response["error"] { throw HarnessError("\(method) failed: \(error.serialized)") }
+        return response["result"] ?? .null
+    }
+
+    /// The error `data.type` of a call that must fail (nil if it succeeded).
+    func errorType(_ method: String, _ params: JSON? = nil) throws -> String? {
+        try self.request(method, params)["error"]?.objectValue?["data"]?.objectValue?["type"]?.stringValue
+    }
+
+    /// The response with `id` to a request sent with ``send(_:)`` (kept or new).
+    func response(id: JSON) throws -> JSONObject {
+        if let index = self.notifications.firstIndex(where: { $0["id"] == id }) { return self.notifications.remove(at: index) }
+        while true {
+            let message = try self.readMessage()
+            if message["id"] == id { return message }
+            self.notifications.append(message)
+        }
+    }
+
+    /// Disconnects and connects socket `name`; afterwards only notifications of the new
+    /// connection are kept (a socket's notifications come in order, so everything before its
+    /// `socket.disconnect` is from the old one).
+    func reconnect(_ name: String) throws {
+        try self.call("socket.disconnect", ["socket": .string(name)])
+        _ = try self.notification("socket.disconnect") { $0["socket"] == .string(name) && $0["reason"] == "io client disconnect" }
+        self.forgetNotifications()
+        try self.call("socket.connect", ["socket": .string(name)])
+    }
+
+    /// Drops the notifications kept so far.
+    func forgetNotifications() { self.notifications.removeAll() }
+
+    /// Returns once socket `name` is connected (this client must be subscribed to it).
+    func waitConnected(_ name: String) throws {
+        if try self.call("socket.status", ["socket": .string(name)]).objectValue?["connected"] == true { return }
+        _ = try self.notification("socket.connect") { $0["socket"] == .string(name) }
+    }
+
+    /// Waits for the first notification (kept or new) that `matches`, and removes it.
+    func notification(_ method: String, where matches: (JSONObject) -> Bool = { _ in true }) throws -> JSONObject {
+        if let index = self.notifications.firstIndex(where: { $0["method"]?.stringValue == method && matches(($0["params"]?.objectValue) ?? [:]) }) {
+            return self.notifications.remove(at: index)["params"]?.objectValue ?? [:]
+        }
+        while true {
+            let message: JSONObject
+            do { message = try self.readMessage() } catch { throw HarnessError("waiting for \(method): \(error)") }
+            if message["method"]?.stringValue == method, matches(message["params"]?.objectValue ?? [:]) {
+                return message["params"]?.objectValue ?? [:]
+            }
+            self.notifications.append(message)
+        }
+    }
+}
+
+/// Runs a command and returns its exit status, stdout and stderr.
+func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> (status: Int32, out: String, err: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    for (key, value) in environment { env[key] = value }
+    process.environment = env
+    let out = Pipe()
+    let err = Pipe()
+    let input = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = input
+    try process.run()
+    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try input.fileHandleForWriting.close()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
