@@ -247,4 +247,48 @@ struct DaemonTests {
         try await siod.stop()
         server.stop()
     }
+
+    @Test func managerNotificationsReachEveryNamedSocketOnIt() async throws {
+        let scratch = Scratch()
+        let server = try await PythonServer()
+        let siod = try await SiodProcess(in: scratch)
+        let client = try RPCLineClient(path: siod.socket)
+        try client.call("events.subscribe", ["engine": true])
+        // Upgrade from polling: manager.upgrade for engine subscribers.
+        try client.call("socket.open", [
+            "socket": "one", "url": .string(server.url), "reconnectionDelay": 100, "reconnectionDelayMax": 200,
+        ])
+        try client.call("socket.open", [
+            "socket": "two", "url": .string(server.url), "namespace": "/admin", "auth": ["token": "ok"],
+            "reconnectionDelay": 100, "reconnectionDelayMax": 200,
+        ])
+        let upgrade = try client.notification("manager.upgrade")
+        #expect(upgrade["transport"] == "websocket")
+        try client.waitConnected("one")
+        try client.waitConnected("two")
+
+        // The server dies and comes back: each socket hears the Manager's reconnection.
+        try await server.restart()
+        for name in ["one", "two"] {
+            let disconnect = try client.notification("socket.disconnect") { $0["socket"] == .string(name) }
+            #expect(["transport close", "transport error"].contains(disconnect["reason"]?.stringValue ?? ""))
+            #expect(disconnect["active"] == true)
+            #expect(try client.notification("manager.reconnect_attempt") { $0["socket"] == .string(name) }["attempt"] == 1)
+            let reconnect = try client.notification("manager.reconnect") { $0["socket"] == .string(name) }
+            #expect((reconnect["attempt"]?.intValue ?? 0) >= 1)
+            _ = try client.notification("socket.connect") { $0["socket"] == .string(name) }
+        }
+
+        // Without a server and with few attempts: reconnect_error each time, then reconnect_failed.
+        try client.call("socket.open", [
+            "socket": "lost", "url": "http://127.0.0.1:9", "reconnectionAttempts": 2, "reconnectionDelay": 50,
+            "reconnectionDelayMax": 50, "transports": ["websocket"],
+        ])
+        let connectError = try client.notification("socket.connect_error") { $0["socket"] == "lost" }
+        #expect(connectError["active"] == true)
+        #expect(try client.notification("manager.reconnect_error") { $0["socket"] == "lost" }["attempt"] == 1)
+        #expect(try client.notification("manager.reconnect_failed") { $0["socket"] == "lost" }["attempt"] == 2)
+        try await siod.stop()
+        server.stop()
+    }
 }
