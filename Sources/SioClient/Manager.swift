@@ -41,6 +41,7 @@ public final class Manager: Sendable {
         var transport: TransportKind?
         var engineId: String?
         var running = false
+        var reportsEnginePackets = false
     }
 
     /// The Manager's own events (`open`, `error`, `close`, `reconnect_attempt`, `upgrade`, …).
@@ -109,6 +110,13 @@ public final class Manager: Sendable {
 
     /// The Engine.IO session id, if connected.
     public var engineId: String? { self.state.withLockedValue { $0.engineId } }
+
+    /// Whether ``events`` carries every Engine.IO packet received and sent
+    /// (``ManagerEvent/enginePacket(_:_:)``); off by default, it costs a decode per packet.
+    public var reportsEnginePackets: Bool {
+        get { self.state.withLockedValue { $0.reportsEnginePackets } }
+        set { self.state.withLockedValue { $0.reportsEnginePackets = newValue } }
+    }
 
     /// `manager.open()`.
     public func open() { self.input.yield(.open) }

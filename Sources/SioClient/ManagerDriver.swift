@@ -181,6 +181,9 @@ final class ManagerDriver {
         case .pollCompleted(let id, let body, let setCookies):
             self.requestsInFlight -= 1
             self.cookies.store(setCookies, now: now)
+            if self.manager.reportsEnginePackets {
+                for packet in PollingPayload.decode(body).packets { self.manager.eventSink.yield(.enginePacket(.received, packet)) }
+            }
             actions = self.machine.pollCompleted(id, body: body, now: now)
         case .pollFailed(let id, let error):
             self.requestsInFlight -= 1
@@ -195,6 +198,9 @@ final class ManagerDriver {
         case .webSocketOpened(let id):
             actions = self.machine.webSocketOpened(id, now: now)
         case .webSocketReceived(let id, let message):
+            if self.manager.reportsEnginePackets, let packet = try? EnginePacket(decodingWebSocket: message) {
+                self.manager.eventSink.yield(.enginePacket(.received, packet))
+            }
             actions = self.machine.webSocketReceived(id, message, now: now)
         case .webSocketClosed(let id, let description):
             self.liveWebSockets.remove(id)
@@ -292,12 +298,21 @@ final class ManagerDriver {
             case .get(let id, let sid):
                 self.startGet(id, sid: sid, group: &group)
             case .post(let id, let sid, let body):
+                if self.manager.reportsEnginePackets {
+                    for packet in PollingPayload.decode(body).packets { self.manager.eventSink.yield(.enginePacket(.sent, packet)) }
+                }
                 self.startPost(id, sid: sid, body: body, group: &group)
             case .openWebSocket(let id, let sid):
                 self.openWebSocket(id, sid: sid, group: &group)
             case .sendWebSocket(let id, let messages, _):
                 guard let socket = self.webSockets[id] else { continue }
-                for message in messages { socket.yield(message) }
+                let reports = self.manager.reportsEnginePackets
+                for message in messages {
+                    if reports, let packet = try? EnginePacket(decodingWebSocket: message) {
+                        self.manager.eventSink.yield(.enginePacket(.sent, packet))
+                    }
+                    socket.yield(message)
+                }
             case .closeTransport(let id):
                 self.webSockets.removeValue(forKey: id)?.finish()
                 self.pollingClosers.removeValue(forKey: id)?.close()

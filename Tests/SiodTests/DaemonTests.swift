@@ -264,6 +264,14 @@ struct DaemonTests {
         ])
         let upgrade = try client.notification("manager.upgrade")
         #expect(upgrade["transport"] == "websocket")
+        // The Engine.IO packets both ways, as socket.io.engine's packet/packetCreate.
+        let handshake = try client.notification("engine.packet") { $0["type"] == "open" && $0["socket"] == "one" }
+        #expect(handshake["data"]?.stringValue?.contains("\"sid\"") == true)
+        _ = try client.notification("engine.packetCreate") { $0["type"] == "ping" && $0["data"] == "probe" }
+        _ = try client.notification("engine.packet") { $0["type"] == "pong" && $0["data"] == "probe" }
+        _ = try client.notification("engine.packetCreate") { $0["type"] == "upgrade" }
+        let connect = try client.notification("engine.packetCreate") { $0["type"] == "message" }
+        #expect(connect["data"]?.stringValue?.hasPrefix("0") == true, "the first message is a CONNECT")
         try client.waitConnected("one")
         try client.waitConnected("two")
 

@@ -20,6 +20,17 @@ public enum ManagerEvent: Sendable, Hashable {
     case reconnectError(TransportError)
     /// `reconnectionAttempts` exhausted; nothing retries until the next `open`/`connect`.
     case reconnectFailed
+    /// An Engine.IO packet received or written (the reference's `socket.io.engine` `packet` and
+    /// `packetCreate` events). Reported by a driver when asked, for debugging.
+    case enginePacket(PacketDirection, EnginePacket)
+}
+
+/// Which way a reported packet went.
+public enum PacketDirection: String, Sendable, Hashable {
+    /// From the server (`packet`).
+    case received
+    /// To the server (`packetCreate`).
+    case sent
 }
 
 /// A timer a Manager asks its driver to run; generations make stale firings harmless.

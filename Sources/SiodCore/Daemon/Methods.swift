@@ -120,6 +120,7 @@ extension Daemon {
                 let sockets = try Self.names(p, "sockets")
                 let events = try Self.names(p, "events")
                 let engine = try p.optionalBool("engine") ?? false
+                if engine { registry.reportEnginePackets() }
                 let id = subscriptions.add(connection: context.connection, sockets: sockets, events: events, engine: engine)
                 // The response goes first, then the notifications.
                 context.afterResponse { subscriptions.activate(id) }

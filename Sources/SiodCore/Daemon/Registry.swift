@@ -22,6 +22,8 @@ final class Registry: Sendable {
         var generation = 0
         var config = ConfigFile()
         var closing = false
+        /// Set once a client subscribed with `engine: true`: Managers then report packets.
+        var reportsEnginePackets = false
     }
 
     private let state: NIOLockedValueBox<State>
@@ -91,6 +93,7 @@ final class Registry: Sendable {
             if case .created(let id) = placed {
                 do throws(ClientError) {
                     let manager = try Manager(url: request.connection.url, options: options, logger: self.logger)
+                    manager.reportsEnginePackets = state.reportsEnginePackets
                     state.managers[id] = manager
                     newManager = manager
                 } catch {
@@ -207,6 +210,17 @@ final class Registry: Sendable {
         }
         try self.save()
         return value
+    }
+
+    /// Turns on Engine.IO packet reports on every Manager, now and later (the first
+    /// `events.subscribe` with `engine: true`; they stay on, filtered at the subscriptions).
+    func reportEnginePackets() {
+        let managers = self.state.withLockedValue { state -> [Manager] in
+            guard !state.reportsEnginePackets else { return [] }
+            state.reportsEnginePackets = true
+            return Array(state.managers.values)
+        }
+        for manager in managers { manager.reportsEnginePackets = true }
     }
 
     // MARK: - Configuration
@@ -369,11 +383,29 @@ final class Registry: Sendable {
                 method = "manager.upgrade"
                 fields["transport"] = .string(transport.rawValue)
                 engineOnly = true
+            case .enginePacket(let direction, let packet):
+                method = direction == .received ? "engine.packet" : "engine.packetCreate"
+                fields = Self.fields(of: packet)
+                engineOnly = true
             case .open, .close, .error, .ping, .packet:
                 continue
             }
             let names = self.state.withLockedValue { $0.placement.sockets(on: id) }
             for name in names { self.subscriptions.publish(method, socket: name, fields, engineOnly: engineOnly) }
+        }
+    }
+
+    /// `{type, data?}` of an Engine.IO packet, as engine.io-client names the types.
+    static func fields(of packet: EnginePacket) -> JSONObject {
+        switch packet {
+        case .open(let json): ["type": "open", "data": .string(json)]
+        case .close: ["type": "close"]
+        case .ping(let data): ["type": "ping", "data": .string(data)]
+        case .pong(let data): ["type": "pong", "data": .string(data)]
+        case .message(.text(let text)): ["type": "message", "data": .string(text)]
+        case .message(.binary(let bytes)): ["type": "message", "data": .binary(bytes)]
+        case .upgrade: ["type": "upgrade"]
+        case .noop: ["type": "noop"]
         }
     }
 

@@ -142,6 +142,7 @@ struct ManagerHarness {
         case .reconnect(let n): "reconnect \(n)"
         case .reconnectError(let error): "reconnect_error " + error.summary
         case .reconnectFailed: "reconnect_failed"
+        case .enginePacket(let direction, let packet): "engine \(direction.rawValue) " + packet.encodedText
         }
     }
 
