@@ -129,7 +129,14 @@ public final class Manager: Sendable {
     public func dropConnection() { self.input.yield(.dropConnection) }
 
     /// Ends ``run()`` after closing the connection; every waiting emit fails.
-    public func shutdown() { self.input.yield(.shutdown) }
+    public func shutdown() { self.input.yield(.shutdown(keepingSessions: [])) }
+
+    /// Ends ``run()`` like ``shutdown()``, but the sockets of `namespaces` send no DISCONNECT:
+    /// the connection just closes, so a server with connection state recovery keeps their
+    /// sessions for a later process to recover (a DISCONNECT would end them for good).
+    public func shutdown(keepingSessionsOf namespaces: Set<String>) {
+        self.input.yield(.shutdown(keepingSessions: namespaces))
+    }
 
     /// Runs the Manager until ``shutdown()`` or cancellation.
     public func run() async throws {

@@ -70,8 +70,8 @@ final class ManagerDriver {
             // the task running `run()` is cancelled (`next()` then returns nil).
             pump: while let input = await inputs.next() {
                 switch input {
-                case .shutdown:
-                    if !self.shuttingDown { self.beginShutdown(group: &group) }
+                case .shutdown(let keeping):
+                    if !self.shuttingDown { self.beginShutdown(keepingSessions: keeping, group: &group) }
                 case .shutdownDeadline:
                     break pump
                 case .emit where self.shuttingDown, .sendAck where self.shuttingDown:
@@ -249,11 +249,11 @@ final class ManagerDriver {
     /// Shutdown, first step: every socket leaves (DISCONNECT for the connected ones), the engine
     /// closes as it would on `manager.close()`, and the pump keeps running until the transports
     /// have delivered that, for at most a second.
-    private func beginShutdown(group: inout DiscardingTaskGroup) {
+    private func beginShutdown(keepingSessions: Set<String>, group: inout DiscardingTaskGroup) {
         self.shuttingDown = true
         let now = self.now
         var actions: [ManagerAction] = []
-        for namespace in self.machine.namespaces {
+        for namespace in self.machine.namespaces where !keepingSessions.contains(namespace) {
             actions += self.machine.removeSocket(namespace, now: now)
         }
         actions += self.machine.close(now: now)

@@ -15,7 +15,8 @@ enum ManagerInput: Sendable {
     case open
     case close
     case dropConnection
-    case shutdown
+    /// Ends the Manager; the sockets of these namespaces leave without DISCONNECT.
+    case shutdown(keepingSessions: Set<String>)
     /// The grace period of a shutdown is over.
     case shutdownDeadline
 

@@ -197,4 +197,40 @@ struct DaemonLifeTests {
         try await siod.stop()
         server.stop()
     }
+
+    /// Connection state recovery across a siod restart, against `Fixtures/csr_server.py` (a
+    /// spec server of our own: python-socketio does not recover sessions).
+    @Test func persistentSocketRecoversItsSessionAfterARestart_specServer() async throws {
+        let scratch = Scratch()
+        let server = try await PythonServer(script: "csr_server")
+        var siod = try await SiodProcess(in: scratch)
+        var client = try RPCLineClient(path: siod.socket)
+        try client.call("events.subscribe")
+        try client.call("socket.open", ["socket": "feed", "url": .string(server.url), "transports": ["websocket"], "lifetime": "persistent"])
+        try client.waitConnected("feed")
+        let firstID = try client.call("socket.status", ["socket": "feed"]).objectValue?["id"]
+        try client.call("socket.emit", ["socket": "feed", "event": "tick"])
+        _ = try client.notification("socket.event") { $0["event"] == "tick" }
+        // While siod is away the server emits three events to the session.
+        try client.call("socket.emit", ["socket": "feed", "event": "arm", "args": [3], "ack": true])
+        #expect(try await siod.stop() == 0)
+
+        siod = try await SiodProcess(in: scratch, name: "again")
+        client = try RPCLineClient(path: siod.socket)
+        try client.call("events.subscribe")
+        try client.waitConnected("feed")
+        let status = try client.call("socket.status", ["socket": "feed"]).objectValue ?? [:]
+        #expect(status["recovered"] == true)
+        #expect(status["id"] == firstID, "the same socket id")
+        #expect(status["counters"]?.objectValue?["received"] == 3, "the missed events were delivered")
+        // The second CONNECT carried the saved pid and offset, and the session ID.
+        let connects = try client.call("socket.emit", ["socket": "feed", "event": "connects", "ack": true])
+        let payloads = connects.objectValue?["args"]?.arrayValue?.first?.arrayValue ?? []
+        #expect(payloads.count == 2)
+        let second = payloads.last?.objectValue ?? [:]
+        #expect(second["pid"] != nil && second["offset"] != nil)
+        #expect(second["sessionId"] == status["sessionId"])
+        try await siod.stop()
+        server.stop()
+    }
 }

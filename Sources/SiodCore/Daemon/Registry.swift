@@ -288,15 +288,21 @@ final class Registry: Sendable {
     // MARK: - Shutdown
 
     /// Refuses new sockets, saves the recovery state of persistent sockets, and shuts every
-    /// Manager down (their `run()` returns within about a second).
+    /// Manager down (their `run()` returns within about a second): sockets with lifetime
+    /// `daemon` or `connection` send DISCONNECT, persistent ones just close the transport.
     func shutdown() {
-        let (sockets, managers) = self.state.withLockedValue { state -> ([NamedSocket], [Manager]) in
+        let (sockets, managers) = self.state.withLockedValue { state -> ([NamedSocket], [SocketPlacement.ManagerID: Manager]) in
             state.closing = true
-            return (Array(state.sockets.values), Array(state.managers.values))
+            return (Array(state.sockets.values), state.managers)
         }
         for named in sockets where named.isPersistent { self.noteRecovery(of: named) }
         self.saveQuietly()
-        for manager in managers { manager.shutdown() }
+        // Persistent sockets leave without DISCONNECT, so that a server with connection state
+        // recovery keeps their sessions for the next siod; the others say goodbye.
+        for (id, manager) in managers {
+            let persistent = Set(sockets.filter { $0.managerID == id && $0.isPersistent }.map(\.request.namespace))
+            manager.shutdown(keepingSessionsOf: persistent)
+        }
     }
 
     // MARK: - Event pumps
