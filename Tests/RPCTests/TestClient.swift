@@ -3,6 +3,7 @@ import Glibc
 #endif
 import NIOPosix
 import Testing
+import TestSupport
 
 /// Threads for the tests' blocking socket calls, so they never starve Swift's cooperative
 /// pool (two threads on a two-core runner), which runs the server under test.
@@ -14,47 +15,19 @@ let blockingPool: NIOThreadPool = {
 
 /// A blocking POSIX client with a receive timeout, so every wait in the tests is bounded.
 final class TestClient: @unchecked Sendable {
-    let fd: CInt
+    private let stream: UnixStream
+    var fd: CInt { self.stream.fd }
     private var pending: [UInt8] = []
 
     init(path: String, timeoutSeconds: Int = 10, receiveBuffer: Int32? = nil) throws {
-        self.fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        if var size = receiveBuffer {
-            setsockopt(self.fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            let bytes = Array(path.utf8)
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(self.fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard result == 0 else {
-            close(self.fd)
-            throw TestError("connect \(path): errno \(errno)")
-        }
+        self.stream = try UnixStream(path: path, timeoutSeconds: timeoutSeconds, receiveBuffer: receiveBuffer)
     }
 
-    deinit { close(self.fd) }
+    deinit { self.stream.close() }
 
-    func send(_ text: String) {
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard sent > 0 else { return }
-            offset += sent
-        }
-    }
+    func send(_ text: String) { self.stream.send(text) }
 
-    func shutdownWrite() { shutdown(self.fd, Int32(SHUT_WR)) }
+    func shutdownWrite() { self.stream.shutdownWrite() }
 
     /// The next line without `\n`, or `nil` at EOF. Throws on timeout.
     func readLine() async throws -> String? {

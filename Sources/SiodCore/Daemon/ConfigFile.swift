@@ -28,23 +28,13 @@ public struct ConfigFile: Sendable, Hashable {
     /// Reads and validates `path`; `mustExist` false turns a missing file into an empty
     /// configuration.
     public static func load(path: String, mustExist: Bool) throws(ConfigError) -> ConfigFile {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        if descriptor < 0 {
-            if errno == ENOENT && !mustExist { return ConfigFile() }
-            throw ConfigError(path: path, reason: "cannot open: \(String(cString: strerror(errno)))")
+        let read: [UInt8]?
+        do throws(FileReadError) { read = try FileBytes.read(path) } catch {
+            throw ConfigError(path: path, reason: error.reason)
         }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ConfigError(path: path, reason: "cannot read: \(String(cString: strerror(errno)))")
-            }
-            if count == 0 { break }
-            bytes += chunk[0..<count]
-            if bytes.count > 16 << 20 { throw ConfigError(path: path, reason: "larger than 16 MiB") }
+        guard let bytes = read else {
+            if mustExist { throw ConfigError(path: path, reason: "cannot open: \(String(cString: strerror(ENOENT)))") }
+            return ConfigFile()
         }
         return try Self(parsing: bytes, path: path)
     }

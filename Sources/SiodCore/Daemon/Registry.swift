@@ -114,7 +114,7 @@ final class Registry: Sendable {
             do throws(ClientError) {
                 socket = try manager.socket(
                     request.namespace, options: socketOptions,
-                    recovery: persistent ? record.recovery.map { Recovery(pid: $0.pid, offset: $0.offset) } : nil
+                    recovery: persistent ? record.recovery : nil
                 )
             } catch {
                 _ = state.placement.remove(name: request.name)
@@ -430,10 +430,8 @@ final class Registry: Sendable {
     private func noteRecovery(of named: NamedSocket) {
         guard let recovery = named.socket.recovery else { return }
         self.state.withLockedValue { state in
-            guard var record = state.saved.sockets[named.name], record.open != nil else { return }
-            let value = SocketRecord.Recovery(pid: recovery.pid, offset: recovery.offset)
-            guard record.recovery != value else { return }
-            record.recovery = value
+            guard var record = state.saved.sockets[named.name], record.open != nil, record.recovery != recovery else { return }
+            record.recovery = recovery
             state.saved.sockets[named.name] = record
             state.generation += 1
         }

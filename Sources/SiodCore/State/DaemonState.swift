@@ -1,3 +1,4 @@
+import SioClient
 import SioJSON
 
 /// What siod remembers across restarts (DESIGN.md § Sessions): for each named socket its
@@ -25,15 +26,9 @@ public struct SocketRecord: Sendable, Hashable {
     /// Connection state recovery: the server's `pid` and the last `offset`.
     public var recovery: Recovery?
 
-    /// Connection state recovery data (socket.io-protocol § Connection state recovery).
-    public struct Recovery: Sendable, Hashable {
-        public var pid: String
-        public var offset: String?
-        public init(pid: String, offset: String?) {
-            self.pid = pid
-            self.offset = offset
-        }
-    }
+    /// Connection state recovery data (socket.io-protocol § Connection state recovery): the
+    /// client's own type, saved as is.
+    public typealias Recovery = SioClient.Recovery
 
     public init(sessionId: String, open: JSON? = nil, auth: JSON? = nil, recovery: Recovery? = nil) {
         self.sessionId = sessionId

@@ -23,23 +23,11 @@ public struct StateStore: Sendable {
 
     /// The saved state; an empty one when nothing was saved yet.
     public func load() throws(StateError) -> DaemonState {
-        let descriptor = open(self.path, O_RDONLY | O_CLOEXEC)
-        if descriptor < 0 {
-            if errno == ENOENT { return DaemonState() }
-            throw .io("cannot open \(self.path)", errno)
+        let read: [UInt8]?
+        do throws(FileReadError) { read = try FileBytes.read(self.path) } catch {
+            throw .io("cannot \(error.operation) \(self.path)", error.errno)
         }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .io("cannot read \(self.path)", errno)
-            }
-            if count == 0 { break }
-            bytes += chunk[0..<count]
-        }
+        guard let bytes = read else { return DaemonState() }
         let json: JSON
         do { json = try JSON(parsing: bytes) } catch { throw .invalid("\(self.path) is not valid JSON: \(error)") }
         return try DaemonState(json: json)
