@@ -114,6 +114,12 @@ struct DaemonTests {
         try check("socket.emit", ["socket": "chat", "event": "disconnect"], code: -32006, type: "reserved_event")
         try check("socket.emit", ["socket": "chat", "event": "nobody-acks", "ack": true, "timeout": 200], code: -32004, type: "ack_timeout")
         try check("events.unsubscribe", ["subscription": 999], code: -32008, type: "no_such_subscription")
+        // Another connection's subscription is not this one's to remove.
+        let stranger = try RPCLineClient(path: siod.socket)
+        let theirs = try stranger.call("events.subscribe").objectValue?["subscription"] ?? .null
+        try check("events.unsubscribe", ["subscription": theirs], code: -32008, type: "no_such_subscription")
+        #expect(try stranger.call("events.unsubscribe", ["subscription": theirs]) == [:])
+        #expect(try stranger.call("daemon.info").objectValue?["counts"]?.objectValue?["subscriptions"] == 1)
         // Reopening with the same options returns the status instead.
         #expect(try client.call("socket.open", ["socket": "chat", "url": .string(server.url)]).objectValue?["socket"] == "chat")
 
@@ -126,6 +132,12 @@ struct DaemonTests {
         #expect(pending["error"]?.objectValue?["code"] == -32005)
         // Answering a server ack needs a connection.
         try check("socket.ack", ["socket": "slow", "ackId": 1, "args": []], code: -32003, type: "not_connected")
+
+        // The state directory becomes unwritable: saving fails with state_error.
+        try FileManager.default.removeItem(atPath: siod.stateDirectory)
+        try Data().write(to: URL(fileURLWithPath: siod.stateDirectory))
+        try check("socket.setSession", ["socket": "chat"], code: -32010, type: "state_error")
+        try FileManager.default.removeItem(atPath: siod.stateDirectory)
 
         // A bad configuration is refused and the running one stays.
         try Data("{\"sockets\": {\"a\": {\"url\": 5}}}".utf8).write(to: URL(fileURLWithPath: config))
