@@ -114,9 +114,21 @@ struct Siod: AsyncParsableCommand {
         }
 
         let signals = Self.handleSignals(daemon: daemon, notifier: notifier, logger: logger)
+        // The socket is bound and accepting (connections wait in the backlog until run()).
         _ = try? notifier.ready()
+        _ = try? notifier.status(daemon.statusLine)
         logger.info("ready", metadata: ["rpc.socket": "\(socketPath ?? "(passed by systemd)")", "pid": "\(getpid())"])
-        await daemon.run()
+        let watchdog: Watchdog?
+        do { watchdog = try Watchdog.fromEnvironment() } catch {
+            logger.warning("ignoring the watchdog settings", metadata: ["reason": "\(error)"])
+            watchdog = nil
+        }
+        let supervisor = Supervisor(daemon: daemon, notifier: notifier, watchdog: watchdog, logger: logger)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await supervisor.run() }
+            await daemon.run()
+            group.cancelAll()
+        }
         signals.forEach { $0.cancel() }
         logger.info("stopped")
     }
@@ -159,9 +171,7 @@ struct Siod: AsyncParsableCommand {
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler {
                 if number == SIGHUP {
-                    _ = try? notifier.reloading()
                     _ = try? daemon.reload()
-                    _ = try? notifier.ready()
                 } else {
                     logger.info("signal received, stopping", metadata: ["signal": "\(number == SIGTERM ? "SIGTERM" : "SIGINT")"])
                     _ = try? notifier.stopping()

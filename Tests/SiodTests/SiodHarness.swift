@@ -40,20 +40,28 @@ final class SiodProcess: @unchecked Sendable {
     /// Starts siod and waits (at most 20 s) until its socket answers `daemon.ping`.
     init(
         in scratch: Scratch, name: String = "siod", arguments: [String] = [], config: String? = nil,
-        socket: String? = nil, stateDirectory: String? = nil, waitReady: Bool = true
+        socket: String? = nil, stateDirectory: String? = nil, waitReady: Bool = true,
+        environment extra: [String: String] = [:], launcher: [String] = [], journalStream: Bool = false
     ) async throws {
         self.socket = socket ?? scratch.path + "/siod.sock"
         self.stateDirectory = stateDirectory ?? scratch.path + "/state"
         self.errorFile = scratch.path + "/\(name).err"
         FileManager.default.createFile(atPath: self.errorFile, contents: nil)
-        self.process.executableURL = URL(fileURLWithPath: Built.siod)
-        self.process.arguments = [
-            "--socket", self.socket, "--state-dir", self.stateDirectory, "--config", config ?? "/dev/null",
-        ] + arguments
+        // `launcher`: a command that runs siod (systemd-socket-activate …).
+        let command = launcher + [Built.siod, "--socket", self.socket, "--state-dir", self.stateDirectory, "--config", config ?? "/dev/null"]
+        self.process.executableURL = URL(fileURLWithPath: command[0])
+        self.process.arguments = Array(command.dropFirst()) + arguments
         var environment = ProcessInfo.processInfo.environment
-        environment["JOURNAL_STREAM"] = nil
-        environment["NOTIFY_SOCKET"] = nil
-        environment["LISTEN_FDS"] = nil
+        for key in ["JOURNAL_STREAM", "NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID"] {
+            environment[key] = nil
+        }
+        for (key, value) in extra { environment[key] = value }
+        if journalStream {
+            // Name siod's stderr as journald's stream, as systemd does for a service.
+            var info = stat()
+            guard stat(self.errorFile, &info) == 0 else { throw HarnessError("stat \(self.errorFile)") }
+            environment["JOURNAL_STREAM"] = "\(info.st_dev):\(info.st_ino)"
+        }
         self.process.environment = environment
         self.process.standardError = FileHandle(forWritingAtPath: self.errorFile)
         self.process.standardOutput = FileHandle.nullDevice

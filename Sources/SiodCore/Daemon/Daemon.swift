@@ -1,8 +1,12 @@
+import Dispatch
 import Logging
+import NIOCore
+import NIOPosix
 import NIOConcurrencyHelpers
 import RPC
 import SioJSON
 import SioProtocol
+import Systemd
 
 /// How a daemon is set up: where it listens, keeps state and reads its configuration.
 public struct DaemonConfiguration: Sendable {
@@ -126,6 +130,10 @@ public final class Daemon: Sendable {
     public func reload() throws(RPCError) -> JSON {
         self.reloads.lock()
         defer { self.reloads.unlock() }
+        // systemd hears RELOADING=1 … READY=1 around it (a no-op outside systemd).
+        let notifier = SystemdNotifier()
+        _ = try? notifier.reloading()
+        defer { _ = try? notifier.ready() }
         let config: ConfigFile
         do {
             config = try ConfigFile.load(path: self.configuration.configPath, mustExist: self.configuration.configMustExist)
@@ -148,10 +156,39 @@ public final class Daemon: Sendable {
         ]
     }
 
-    /// Sockets connected and in total, for `STATUS=`.
-    public var socketCounts: (connected: Int, total: Int) {
+    /// The one-line status for `STATUS=`: `2/3 sockets connected; last error: chat: transport close`.
+    public var statusLine: String {
         let counts = self.registry.counts
-        return (counts.connected, counts.sockets)
+        var line = "\(counts.connected)/\(counts.sockets) sockets connected"
+        if let error = self.registry.lastError.withLockedValue({ $0 }) { line += "; last error: " + error }
+        return line
+    }
+
+    /// Calls `body` whenever ``statusLine`` may have changed (from any thread; keep it short).
+    public func observeChanges(_ body: @escaping @Sendable () -> Void) {
+        self.registry.onChange.withLockedValue { $0 = body }
+    }
+
+    /// A health round trip for the watchdog: a task through every event loop and the socket
+    /// registry's lock, within `timeout`. Returns nil when healthy, else what is stuck.
+    public func healthCheck(timeout: Duration) async -> String? {
+        let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
+        for (index, loop) in loops.enumerated() {
+            let answered: Bool = await withCheckedContinuation { continuation in
+                let once = NIOLockedValueBox(false)
+                let resume: @Sendable (Bool) -> Void = { value in
+                    if !once.withLockedValue({ done in defer { done = true }; return done }) { continuation.resume(returning: value) }
+                }
+                loop.execute { resume(true) }
+                // Not on `loop`: a stuck loop would never fire its own timer.
+                DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))) {
+                    resume(false)
+                }
+            }
+            if !answered { return "event loop \(index) did not answer within \(timeout)" }
+        }
+        _ = self.registry.counts
+        return nil
     }
 
     var clientCount: Int { self.serverBox.withLockedValue { $0 }?.connections.count ?? 0 }

@@ -13,10 +13,14 @@ public enum DaemonPaths {
 
     /// The configuration file and whether it was named explicitly (a missing explicit file
     /// is an error; a missing default one means "no sockets declared"): `--config`, else
+    /// `$CONFIGURATION_DIRECTORY/siod.json` (systemd's `ConfigurationDirectory=siod`), else
     /// `/etc/siod/siod.json` for root, else `$XDG_CONFIG_HOME/siod/siod.json`, else
     /// `~/.config/siod/siod.json`.
     public static func config(flag: String?, environment: [String: String], uid: UInt32, home: String) -> (path: String, explicit: Bool) {
         if let flag, !flag.isEmpty { return (flag, true) }
+        if let systemd = environment["CONFIGURATION_DIRECTORY"], let first = systemd.split(separator: ":").first, !first.isEmpty {
+            return (first + "/siod.json", false)
+        }
         if uid == 0 { return ("/etc/siod/siod.json", false) }
         if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") { return (xdg + "/siod/siod.json", false) }
         return (home + "/.config/siod/siod.json", false)

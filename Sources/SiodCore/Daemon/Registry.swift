@@ -31,6 +31,10 @@ final class Registry: Sendable {
     /// The generation last written to the store (writes happen outside `state`'s lock).
     private let written = NIOLockedValueBox(0)
     let subscriptions: Subscriptions
+    /// Called when what `STATUS=` shows may have changed (sockets, connections, last error).
+    let onChange = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
+    /// The last connection problem, `socket: reason`, for `STATUS=`.
+    let lastError = NIOLockedValueBox<String?>(nil)
     private let spawn: Spawn
     private let logger: Logger
 
@@ -148,7 +152,11 @@ final class Registry: Sendable {
             ]
         )
         if request.autoConnect { named.socket.connect() }
-        self.saveQuietly()
+        // A persistent socket is on disk before the call returns; a new name's session ID
+        // may wait a moment, so that opening thousands of sockets writes the file a few times,
+        // not thousands (a clean stop saves it anyway).
+        if named.isPersistent { self.saveQuietly() } else { self.saveSoon() }
+        self.changed()
         return named.status
     }
 
@@ -175,6 +183,7 @@ final class Registry: Sendable {
         emptied?.shutdown()
         self.logger.info("socket closed", metadata: ["socket": "\(name)"])
         self.saveQuietly()
+        self.changed()
     }
 
     /// Closes the `lifetime: "connection"` sockets of RPC connection `id`.
@@ -316,6 +325,7 @@ final class Registry: Sendable {
                 named.mutable.withLockedValue { $0.connects += 1 }
                 self.logger.info("socket connected", metadata: ["socket": "\(name)", "recovered": "\(recovered)"])
                 self.subscriptions.publish("socket.connect", socket: name, ["id": .string(id), "recovered": .bool(recovered)])
+                self.changed()
                 if named.isPersistent {
                     self.noteRecovery(of: named)
                     self.saveQuietly()
@@ -331,6 +341,8 @@ final class Registry: Sendable {
                 named.mutable.withLockedValue { $0.lastError = error.description }
                 self.logger.notice("socket connect error", metadata: ["socket": "\(name)", "reason": "\(error.description)"])
                 self.subscriptions.publish("socket.connect_error", socket: name, fields)
+                self.lastError.withLockedValue { $0 = "\(name): \(error.description)" }
+                self.changed()
             case .disconnect(let reason, let description):
                 named.mutable.withLockedValue {
                     $0.disconnects += 1
@@ -341,6 +353,8 @@ final class Registry: Sendable {
                 fields["active"] = .bool(named.socket.active)
                 self.logger.info("socket disconnected", metadata: ["socket": "\(name)", "reason": "\(reason.rawValue)"])
                 self.subscriptions.publish("socket.disconnect", socket: name, fields)
+                if reason.reconnects { self.lastError.withLockedValue { $0 = "\(name): \(reason.rawValue)" } }
+                self.changed()
                 if named.isPersistent {
                     self.noteRecovery(of: named)
                     self.saveQuietly()
@@ -427,6 +441,10 @@ final class Registry: Sendable {
 
     // MARK: - State
 
+    private func changed() {
+        self.onChange.withLockedValue { $0 }?()
+    }
+
     private func noteRecovery(of named: NamedSocket) {
         guard let recovery = named.socket.recovery else { return }
         self.state.withLockedValue { state in
@@ -451,6 +469,22 @@ final class Registry: Sendable {
             }
         }
         if case .failure(let error) = result { throw .stateError(error) }
+    }
+
+    private let saveScheduled = NIOLockedValueBox(false)
+
+    /// Saves within about 100 ms, once for all the changes made meanwhile.
+    private func saveSoon() {
+        let schedule = self.saveScheduled.withLockedValue { scheduled in
+            defer { scheduled = true }
+            return !scheduled
+        }
+        guard schedule else { return }
+        self.spawn { [self] in
+            try? await Task.sleep(for: .milliseconds(100))
+            self.saveScheduled.withLockedValue { $0 = false }
+            self.saveQuietly()
+        }
     }
 
     private func saveQuietly() {

@@ -1,0 +1,38 @@
+# make && sudo make install [PREFIX=/usr/local] [DESTDIR=…]
+# Installs siod and siodctl, the systemd units (with paths filled in), the sysusers.d entry
+# for the socket's client group, and the docs and examples.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DOCDIR ?= $(PREFIX)/share/doc/siod
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+SWIFT ?= swift
+
+.PHONY: all install uninstall units
+
+all:
+	$(SWIFT) build -c release --product siod
+	$(SWIFT) build -c release --product siodctl
+
+units: .build/units/siod.service .build/units/siod.socket
+
+.build/units/%: systemd/%
+	mkdir -p .build/units
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< > $@
+
+install: units
+	install -D -m 0755 .build/release/siod $(DESTDIR)$(BINDIR)/siod
+	install -D -m 0755 .build/release/siodctl $(DESTDIR)$(BINDIR)/siodctl
+	install -D -m 0644 .build/units/siod.service $(DESTDIR)$(UNITDIR)/siod.service
+	install -D -m 0644 .build/units/siod.socket $(DESTDIR)$(UNITDIR)/siod.socket
+	install -D -m 0644 systemd/siod.sysusers $(DESTDIR)$(SYSUSERSDIR)/siod.conf
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -D -m 0644 docs/rpc.md $(DESTDIR)$(DOCDIR)/rpc.md
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 0755 examples/*.sh $(DESTDIR)$(DOCDIR)/examples/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/siod $(DESTDIR)$(BINDIR)/siodctl
+	rm -f $(DESTDIR)$(UNITDIR)/siod.service $(DESTDIR)$(UNITDIR)/siod.socket
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/siod.conf
+	rm -rf $(DESTDIR)$(DOCDIR)

@@ -1,0 +1,54 @@
+import Logging
+import SiodCore
+import Systemd
+
+/// What systemd hears while siod runs: `STATUS=` on change (at most once a second), and
+/// `WATCHDOG=1` at half the watchdog interval, each ping earned by a health round trip
+/// through the event loops and the socket registry (a stuck loop stops the pings).
+struct Supervisor: Sendable {
+    let daemon: Daemon
+    let notifier: SystemdNotifier
+    let watchdog: Watchdog?
+    let logger: Logger
+
+    /// The least time between two `STATUS=` messages.
+    static let statusInterval: Duration = .seconds(1)
+
+    /// Runs until cancelled.
+    func run() async {
+        let (changes, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        self.daemon.observeChanges { signal.yield() }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.reportStatus(changes) }
+            if let watchdog = self.watchdog {
+                group.addTask { await self.feed(watchdog) }
+            }
+        }
+    }
+
+    private func reportStatus(_ changes: AsyncStream<Void>) async {
+        var last = ""
+        for await _ in changes {
+            let line = self.daemon.statusLine
+            guard line != last else { continue }
+            last = line
+            _ = try? self.notifier.status(line)
+            // Rate limit: later changes coalesce into the one buffered signal.
+            try? await Task.sleep(for: Self.statusInterval)
+        }
+    }
+
+    private func feed(_ watchdog: Watchdog) async {
+        self.logger.info("watchdog enabled", metadata: ["interval": "\(watchdog.interval)"])
+        while !Task.isCancelled {
+            if let problem = await self.daemon.healthCheck(timeout: watchdog.pingInterval) {
+                self.logger.critical("health check failed, not feeding the watchdog", metadata: ["reason": "\(problem)"])
+                _ = try? self.notifier.status("unhealthy: \(problem)")
+                _ = try? self.notifier.watchdogTrigger()
+            } else {
+                _ = try? self.notifier.watchdog()
+            }
+            try? await Task.sleep(for: watchdog.pingInterval)
+        }
+    }
+}

@@ -1,0 +1,208 @@
+import Foundation
+import SioJSON
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A datagram socket standing in for systemd's notify socket.
+final class NotifySocket: @unchecked Sendable {
+    let path: String
+    let fd: Int32
+
+    init(path: String) throws {
+        self.path = path
+        self.fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(path.utf8)
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(self.fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0 else { throw HarnessError("bind \(path): errno \(errno)") }
+    }
+
+    deinit { close(self.fd) }
+
+    /// The next message (its `KEY=VALUE` lines); throws after 10 s without one.
+    func receive() throws -> [String] {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = recv(self.fd, &buffer, buffer.count, 0)
+        guard count >= 0 else { throw HarnessError("no notify message within 10 s") }
+        return String(decoding: buffer[..<count], as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    /// Lines received but not yet consumed by ``receive(until:)``.
+    private var pending: [String] = []
+
+    /// Consumes lines (of one or more messages) until one `matches`, within 15 s; returns that
+    /// line and the lines skipped before it.
+    func receive(until matches: (String) -> Bool) throws -> (line: String, before: [String]) {
+        var before: [String] = []
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            if self.pending.isEmpty { self.pending = try self.receive() }
+            let line = self.pending.removeFirst()
+            if matches(line) { return (line, before) }
+            before.append(line)
+        }
+        throw HarnessError("no matching notify line within 15 s; got \(before.suffix(10))")
+    }
+}
+
+/// siod under systemd's protocols, without systemd as PID 1 (reference §3.7).
+@Suite(.enabled(if: PythonServer.available), .timeLimit(.minutes(2)))
+struct SystemdServiceTests {
+    @Test func notifyReadyStatusWatchdogAndStopping() async throws {
+        let scratch = Scratch()
+        let server = try await PythonServer()
+        let notify = try NotifySocket(path: scratch.path + "/notify.sock")
+        let siod = try await SiodProcess(
+            in: scratch, waitReady: false,
+            environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "600000"]
+        )
+        // READY=1 only once the socket answers: a ping right after it must succeed.
+        _ = try notify.receive { $0 == "READY=1" }
+        let client = try RPCLineClient(path: siod.socket)
+        #expect(try client.call("daemon.ping") == "pong")
+        _ = try notify.receive { $0 == "STATUS=0/0 sockets connected" }
+
+        // STATUS= follows the sockets.
+        try client.call("socket.open", ["socket": "chat", "url": .string(server.url)])
+        _ = try notify.receive { $0 == "STATUS=1/1 sockets connected" }
+
+        // WATCHDOG=1 every 300 ms (half of WATCHDOG_USEC): several within a second and a half.
+        let start = ContinuousClock.now
+        var pings = 0
+        while pings < 4 {
+            _ = try notify.receive { $0 == "WATCHDOG=1" }
+            pings += 1
+        }
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed > .milliseconds(600) && elapsed < .milliseconds(2500), "\(elapsed) for 4 pings at 300 ms")
+
+        // daemon.reload: RELOADING=1 with MONOTONIC_USEC, then READY=1.
+        try client.call("daemon.reload")
+        _ = try notify.receive { $0 == "RELOADING=1" }
+        let monotonic = try notify.receive { $0.hasPrefix("MONOTONIC_USEC=") || $0 == "READY=1" }
+        #expect(monotonic.line.hasPrefix("MONOTONIC_USEC="), "RELOADING=1 comes with MONOTONIC_USEC=")
+        _ = try notify.receive { $0 == "READY=1" }
+
+        // SIGTERM: STOPPING=1 and a clean exit.
+        kill(siod.process.processIdentifier, SIGTERM)
+        _ = try notify.receive { $0 == "STOPPING=1" }
+        #expect(try await siod.waitForExit() == 0)
+        server.stop()
+    }
+
+    @Test func aFatalStartErrorReportsErrno() async throws {
+        let scratch = Scratch()
+        let notify = try NotifySocket(path: scratch.path + "/notify.sock")
+        let config = scratch.path + "/bad.json"
+        try Data("{\"sockets\": 3}".utf8).write(to: URL(fileURLWithPath: config))
+        let siod = try await SiodProcess(
+            in: scratch, config: config, waitReady: false, environment: ["NOTIFY_SOCKET": notify.path]
+        )
+        let errno = try notify.receive { $0.hasPrefix("ERRNO=") }
+        #expect(!errno.before.contains("READY=1"))
+        #expect(try await siod.waitForExit() == 1)
+    }
+
+    @Test func socketActivationServesThePassedSocketAndLeavesItsFile() async throws {
+        let scratch = Scratch()
+        let path = scratch.path + "/activated.sock"
+        let siod = try await SiodProcess(
+            in: scratch, socket: path,
+            launcher: ["/usr/bin/env", "systemd-socket-activate", "-l", path, "--fdname=rpc"]
+        )
+        let client = try RPCLineClient(path: path)
+        #expect(try client.call("daemon.info").objectValue?["socket"] == .string(path))
+        #expect(try await siod.stop() == 0)
+        #expect(FileManager.default.fileExists(atPath: path), "a passed socket's file is never unlinked")
+    }
+
+    @Test func unitsVerifyAndAreHardened() throws {
+        let scratch = Scratch()
+        let units = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("systemd").path
+        // As `make install` fills them in, pointing at the built binary.
+        for unit in ["siod.service", "siod.socket"] {
+            let text = try String(contentsOfFile: units + "/" + unit, encoding: .utf8)
+                .replacingOccurrences(of: "@BINDIR@", with: Built.directory)
+                .replacingOccurrences(of: "@DOCDIR@", with: "/usr/share/doc/siod")
+            try Data(text.utf8).write(to: URL(fileURLWithPath: scratch.path + "/" + unit))
+        }
+        let verify = try run("/usr/bin/env", ["systemd-analyze", "verify", "--man=no", scratch.path + "/siod.socket", scratch.path + "/siod.service"])
+        #expect(verify.status == 0, "\(verify.out)\(verify.err)")
+        #expect(!verify.err.contains(scratch.path), "no warning about the units: \(verify.err)")
+        let security = try run("/usr/bin/env", ["systemd-analyze", "security", "--offline=yes", "--threshold=20", scratch.path + "/siod.service"])
+        #expect(security.status == 0, "\(security.out)")
+        #expect(security.out.contains("Overall exposure level for siod.service: 1."), "exposure 2.0 or better")
+    }
+
+    /// Records reach a standalone systemd-journald as structured entries, with siod's
+    /// upper-case fields and no secret (reference §3.5, §3.7). siod's stderr is a file here;
+    /// `JOURNAL_STREAM` names it, as systemd names a service's journal stream.
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/lib/systemd/systemd-journald")))
+    func journaldGetsStructuredEntriesWithoutSecrets() async throws {
+        let scratch = Scratch()
+        let server = try await PythonServer()
+        var journald: Process?
+        // A journald already running (a real system) is used; else a standalone one is started
+        // (a stopped one may have left its socket file behind, so the process is what counts).
+        if try run("/usr/bin/env", ["pgrep", "-x", "systemd-journal"]).status != 0 {
+            try? FileManager.default.removeItem(atPath: "/run/systemd/journal/socket")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/lib/systemd/systemd-journald")
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            journald = process
+            let deadline = ContinuousClock.now + .seconds(10)
+            // journald creates its socket when it is ready: nothing else to await.
+            while !FileManager.default.fileExists(atPath: "/run/systemd/journal/socket"), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        defer { if let journald { kill(journald.processIdentifier, SIGTERM) } }
+
+        let siod = try await SiodProcess(in: scratch, arguments: ["--log-level", "trace"], journalStream: true)
+        let client = try RPCLineClient(path: siod.socket)
+        try client.call("events.subscribe")
+        try client.call("socket.open", [
+            "socket": "journaled", "url": .string(server.url + "/?token=query-secret"), "auth": ["token": "auth-secret"],
+        ])
+        try client.waitConnected("journaled")
+        let session = try client.call("socket.status", ["socket": "journaled"]).objectValue?["sessionId"]?.stringValue ?? "?"
+        #expect(try await siod.stop() == 0)
+        #expect(siod.log.isEmpty, "under journald nothing goes to stderr")
+
+        let pid = siod.process.processIdentifier
+        var entries = ""
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !entries.contains("\"socket opened\""), ContinuousClock.now < deadline {
+            entries = try run("/usr/bin/env", ["journalctl", "--no-pager", "-o", "json", "_PID=\(pid)"]).out
+            // journald writes asynchronously; poll its files until the entry is there.
+            if !entries.contains("\"socket opened\"") { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let opened = try #require(entries.split(separator: "\n").first { $0.contains("\"socket opened\"") })
+        let fields = try #require(try JSON(parsing: Array(opened.utf8)).objectValue)
+        #expect(fields["SYSLOG_IDENTIFIER"] == "siod")
+        #expect(fields["SIOD_SOCKET"] == "journaled")
+        #expect(fields["SIOD_NAMESPACE"] == "/")
+        #expect(fields["SIOD_URL"] == .string(server.url), "logged without its query")
+        #expect(fields["PRIORITY"] == "6")
+        #expect(fields["CODE_FILE"] != nil && fields["CODE_LINE"] != nil && fields["CODE_FUNC"] != nil)
+        for secret in ["query-secret", "auth-secret", session] {
+            #expect(!entries.contains(secret), "a secret in the journal")
+        }
+        server.stop()
+    }
+}
