@@ -7,6 +7,8 @@ DOCDIR ?= $(PREFIX)/share/doc/siod
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 SWIFT ?= swift
+# Where the built binaries are (the tests install a debug build).
+BUILDDIR ?= .build/release
 
 .PHONY: all install uninstall units
 
@@ -21,8 +23,8 @@ units: .build/units/siod.service .build/units/siod.socket
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< > $@
 
 install: units
-	install -D -m 0755 .build/release/siod $(DESTDIR)$(BINDIR)/siod
-	install -D -m 0755 .build/release/siodctl $(DESTDIR)$(BINDIR)/siodctl
+	install -D -m 0755 $(BUILDDIR)/siod $(DESTDIR)$(BINDIR)/siod
+	install -D -m 0755 $(BUILDDIR)/siodctl $(DESTDIR)$(BINDIR)/siodctl
 	install -D -m 0644 .build/units/siod.service $(DESTDIR)$(UNITDIR)/siod.service
 	install -D -m 0644 .build/units/siod.socket $(DESTDIR)$(UNITDIR)/siod.socket
 	install -D -m 0644 systemd/siod.sysusers $(DESTDIR)$(SYSUSERSDIR)/siod.conf

@@ -53,10 +53,19 @@ public final class Socket: Sendable {
     public var recovery: Recovery? { self.shared.withLockedValue { $0.recovery } }
 
     /// `socket.connect()`.
-    public func connect() { self.input.yield(.connect(self.namespace)) }
+    /// Like the reference, `active` is true as soon as this returns (its `subs` are set
+    /// synchronously); `connected` follows when the server answers.
+    public func connect() {
+        self.shared.withLockedValue { $0.active = true }
+        self.input.yield(.connect(self.namespace))
+    }
 
     /// `socket.disconnect()`.
-    public func disconnect() { self.input.yield(.disconnect(self.namespace)) }
+    /// `active` is false as soon as this returns, as in the reference (`destroy()`).
+    public func disconnect() {
+        self.shared.withLockedValue { $0.active = false }
+        self.input.yield(.disconnect(self.namespace))
+    }
 
     /// Disconnects (`io client disconnect`) and removes the socket from its Manager: its
     /// waiting emits fail, ``events`` ends after the last event, and the namespace is free for

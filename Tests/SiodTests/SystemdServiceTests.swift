@@ -128,6 +128,28 @@ struct SystemdServiceTests {
         #expect(FileManager.default.fileExists(atPath: path), "a passed socket's file is never unlinked")
     }
 
+    @Test func makeInstallPutsEverythingInPlace() throws {
+        let scratch = Scratch()
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let destination = scratch.path + "/dest"
+        // The debug build stands in for the release one (CI builds debug only).
+        let make = try run("/usr/bin/env", [
+            "make", "-s", "-C", repository, "install", "DESTDIR=\(destination)", "PREFIX=/usr", "BUILDDIR=\(Built.directory)",
+        ])
+        #expect(make.status == 0, "\(make.out)\(make.err)")
+        let files = FileManager.default
+        #expect(files.isExecutableFile(atPath: destination + "/usr/bin/siod"))
+        #expect(files.isExecutableFile(atPath: destination + "/usr/bin/siodctl"))
+        let service = try String(contentsOfFile: destination + "/usr/lib/systemd/system/siod.service", encoding: .utf8)
+        #expect(service.contains("ExecStart=/usr/bin/siod\n"))
+        #expect(!service.contains("@BINDIR@") && !service.contains("@DOCDIR@"), "every placeholder filled")
+        #expect(files.fileExists(atPath: destination + "/usr/lib/systemd/system/siod.socket"))
+        #expect(files.fileExists(atPath: destination + "/usr/lib/sysusers.d/siod.conf"))
+        #expect(files.fileExists(atPath: destination + "/usr/share/doc/siod/rpc.md"))
+        #expect(files.isExecutableFile(atPath: destination + "/usr/share/doc/siod/examples/answer-bot.sh"))
+    }
+
     @Test func unitsVerifyAndAreHardened() throws {
         let scratch = Scratch()
         let units = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
