@@ -117,6 +117,9 @@ public final class RPCConnection: Sendable, CustomStringConvertible {
         self.channel.eventLoop.execute { handler.setKeepOpen(keepOpen) }
     }
 
+    /// Whether the connection is still open.
+    public var isOpen: Bool { self.channel.isActive }
+
     /// Closes the connection now; queued output not yet written is lost.
     public func close() {
         self.channel.close(promise: nil)

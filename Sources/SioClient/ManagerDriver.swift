@@ -130,8 +130,12 @@ final class ManagerDriver {
         switch input {
         case .addSocket(let socket, let options, let recovery):
             let namespace = socket.namespace
-            self.sockets[namespace] = socket
-            do { try self.machine.addSocket(namespace, options: options, recovery: recovery.map { ($0.pid, $0.offset) }) } catch {
+            do {
+                try self.machine.addSocket(namespace, options: options, recovery: recovery.map { ($0.pid, $0.offset) })
+                self.sockets[namespace] = socket
+            } catch {
+                // Its stream must still end, or its reader would wait forever.
+                socket.finish()
                 self.manager.logger.warning("socket refused", metadata: ["namespace": "\(namespace)", "reason": "\(error)"])
             }
             actions = []

@@ -100,6 +100,8 @@ struct DaemonLifeTests {
         #expect(try client.call("socket.list").objectValue?["sockets"]?.arrayValue?.count == 2)
         for name in ["a", "b"] { try client.waitConnected(name) }
         let aID = try client.call("socket.status", ["socket": "a"]).objectValue?["id"]
+        // A configured name belongs to the configuration, even with the same params.
+        #expect(try client.errorType("socket.open", ["socket": "a", "url": .string(server.url)]) == "socket_exists")
 
         // b changes, c is new, a is untouched (and stays connected with the same id).
         try write(#""a": {"url": "\#(server.url)"}, "b": {"url": "\#(server.url)", "namespace": "/admin", "auth": {"token": "ok"}, "timeout": 5000}, "c": {"url": "\#(server.url)"}"#)

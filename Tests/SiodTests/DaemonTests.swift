@@ -284,6 +284,7 @@ struct DaemonTests {
         _ = try client.notification("engine.packetCreate") { $0["type"] == "upgrade" }
         let connect = try client.notification("engine.packetCreate") { $0["type"] == "message" }
         #expect(connect["data"]?.stringValue?.hasPrefix("0") == true, "the first message is a CONNECT")
+        #expect(connect["data"]?.stringValue?.contains("sessionId") == false, "its auth payload is not shown")
         try client.waitConnected("one")
         try client.waitConnected("two")
 

@@ -82,6 +82,9 @@ final class Registry: Sendable {
         let opened = self.state.withLockedValue { state -> Result<(NamedSocket, Manager?, isNew: Bool), RPCError> in
             guard !state.closing else { return .failure(.shuttingDown) }
             if let existing = state.sockets[request.name] {
+                if existing.fromConfig, case .client = origin {
+                    return .failure(.socketExists(request.name, "in the configuration file"))
+                }
                 guard existing.request == request else { return .failure(.socketExists(request.name, "with other options")) }
                 return .success((existing, nil, false))
             }
@@ -176,11 +179,13 @@ final class Registry: Sendable {
                 state.saved.sockets[name] = record
                 state.generation += 1
             }
+            // Under the lock (both only queue an input): a socket opened next on the freed
+            // namespace must reach the Manager after this one has left it.
+            named.socket.close()
+            emptied?.shutdown()
             return (named, emptied)
         }
-        guard let (named, emptied) = removed else { throw .noSuchSocket(name) }
-        named.socket.close()
-        emptied?.shutdown()
+        guard removed != nil else { throw .noSuchSocket(name) }
         self.logger.info("socket closed", metadata: ["socket": "\(name)"])
         self.saveQuietly()
         self.changed()
@@ -328,7 +333,7 @@ final class Registry: Sendable {
                 self.changed()
                 if named.isPersistent {
                     self.noteRecovery(of: named)
-                    self.saveQuietly()
+                    self.saveSoon()
                 }
             case .connectError(let error):
                 var fields: JSONObject = ["message": .string(error.description)]
@@ -357,7 +362,7 @@ final class Registry: Sendable {
                 self.changed()
                 if named.isPersistent {
                     self.noteRecovery(of: named)
-                    self.saveQuietly()
+                    self.saveSoon()
                 }
             case .event(let incoming):
                 let seq = named.mutable.withLockedValue { mutable -> UInt64 in
@@ -406,6 +411,11 @@ final class Registry: Sendable {
             case .enginePacket(let direction, let packet):
                 method = direction == .received ? "engine.packet" : "engine.packetCreate"
                 fields = Self.fields(of: packet)
+                // A CONNECT carries the auth payload and the session ID: not for subscribers.
+                if direction == .sent, case .message(.text(let text)) = packet, text.hasPrefix("0"),
+                   let brace = text.firstIndex(of: "{") {
+                    fields["data"] = .string(String(text[..<brace]) + "{\"redacted\":\"auth\"}")
+                }
                 engineOnly = true
             case .open, .close, .error, .ping, .packet:
                 continue
