@@ -120,6 +120,17 @@ struct DaemonLifeTests {
         #expect(try client.errorType("socket.status", ["socket": "b"]) == "no_such_socket")
         try await siod.stop()
 
+        // A persistent socket of the configuration, removed from it while siod is stopped,
+        // does not come back.
+        try write(#""p": {"url": "\#(server.url)", "lifetime": "persistent"}"#)
+        let withP = try await SiodProcess(in: scratch, name: "with-p", config: config)
+        #expect(try RPCLineClient(path: withP.socket).call("socket.list").objectValue?["sockets"]?.arrayValue?.count == 1)
+        #expect(try await withP.stop() == 0)
+        try write("")
+        let withoutP = try await SiodProcess(in: scratch, name: "without-p", config: config)
+        #expect(try RPCLineClient(path: withoutP.socket).call("socket.list") == ["sockets": []])
+        #expect(try await withoutP.stop() == 0)
+
         // A bad configuration stops siod at start with a clear error.
         try Data("{\"sockets\": {\"x\": {\"url\": \"http://h\", \"lifetime\": \"forever\"}}}".utf8).write(to: URL(fileURLWithPath: config))
         let bad = try await SiodProcess(in: scratch, name: "bad", config: config, socket: scratch.path + "/bad.sock", waitReady: false)

@@ -111,7 +111,15 @@ final class Registry: Sendable {
             guard let manager = state.managers[placed.manager] else { return .failure(.internalError("manager lost")) }
             var record = state.saved.sockets[request.name] ?? SocketRecord(sessionId: SessionID.generate())
             let persistent = request.lifetime == .persistent
-            if persistent { record.open = params } else { record.open = nil; record.auth = nil; record.recovery = nil }
+            if persistent {
+                record.open = params
+                record.fromConfig = origin.isConfig
+            } else {
+                record.open = nil
+                record.auth = nil
+                record.recovery = nil
+                record.fromConfig = false
+            }
             let auth = (persistent ? record.auth : nil) ?? request.auth
             let owner: Int? = if case .client(let id) = origin, request.lifetime == .connection { id } else { nil }
             let connectAuth = NamedSocket.connectAuth(auth: auth, sessionId: record.sessionId, session: request.session)
@@ -286,7 +294,15 @@ final class Registry: Sendable {
     /// declare); a record that no longer parses is logged and kept.
     func restorePersistent() {
         let records = self.state.withLockedValue { state in
-            state.saved.sockets.filter { $0.value.open != nil && state.config.sockets[$0.key] == nil }
+            // A persistent socket the configuration declared, and declares no more, is gone.
+            for (name, record) in state.saved.sockets where record.fromConfig && state.config.sockets[name] == nil {
+                state.saved.sockets[name]?.open = nil
+                state.saved.sockets[name]?.auth = nil
+                state.saved.sockets[name]?.recovery = nil
+                state.saved.sockets[name]?.fromConfig = false
+                state.generation += 1
+            }
+            return state.saved.sockets.filter { $0.value.open != nil && !$0.value.fromConfig }
         }
         for (name, record) in records.sorted(by: { $0.key < $1.key }) {
             guard let params = record.open else { continue }

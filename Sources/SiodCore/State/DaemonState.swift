@@ -21,6 +21,9 @@ public struct SocketRecord: Sendable, Hashable {
     public var sessionId: String
     /// For a persistent socket: its `socket.open` parameters, to reopen it at start.
     public var open: JSON?
+    /// A persistent socket declared in the configuration file: the file, not this record,
+    /// decides whether it is reopened.
+    public var fromConfig = false
     /// For a persistent socket: the auth payload set with `socket.setAuth` (a secret).
     public var auth: JSON?
     /// Connection state recovery: the server's `pid` and the last `offset`.
@@ -49,6 +52,7 @@ extension DaemonState {
             guard let record = self.sockets[name] else { continue }
             var object: JSONObject = ["sessionId": .string(record.sessionId)]
             if let open = record.open { object["open"] = open }
+            if record.fromConfig { object["config"] = true }
             if let auth = record.auth { object["auth"] = auth }
             if let recovery = record.recovery {
                 var value: JSONObject = ["pid": .string(recovery.pid)]
@@ -73,6 +77,7 @@ extension DaemonState {
                 throw .invalid("socket \"\(member.key)\" has no sessionId")
             }
             var record = SocketRecord(sessionId: sessionId, open: object["open"], auth: object["auth"])
+            record.fromConfig = object["config"] == .bool(true)
             if case .object(let recovery)? = object["recovery"], let pid = recovery["pid"]?.stringValue {
                 record.recovery = .init(pid: pid, offset: recovery["offset"]?.stringValue)
             }
