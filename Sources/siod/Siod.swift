@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Foundation
 import Logging
 import RPC
 import SiodCore
@@ -72,7 +73,7 @@ struct Siod: AsyncParsableCommand {
         LoggingBackend.bootstrap(level: Logger.Level(rawValue: self.logLevel) ?? .info)
         let logger = Logger(label: "siod")
         let notifier = SystemdNotifier()
-        let environment = Self.environment
+        let environment = ProcessInfo.processInfo.environment
         let uid = getuid()
         let home = environment["HOME"] ?? "/"
 
@@ -141,22 +142,9 @@ struct Siod: AsyncParsableCommand {
         return group.pointee.gr_gid
     }
 
-    private static var environment: [String: String] {
-        var result: [String: String] = [:]
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            pointer += 1
-        }
-        return result
-    }
-
     /// Reports a fatal start error (stderr, and `ERRNO=`/`STATUS=` to systemd) and exits 1.
     private static func fail(_ message: String, notifier: SystemdNotifier) -> ExitCode {
-        FileHandleOutput.standardError("siod: \(message)\n")
+        FileHandle.standardError.write(Data("siod: \(message)\n".utf8))
         _ = try? notifier.status("failed: \(message)")
         _ = try? notifier.errno(EINVAL)
         return ExitCode(1)
@@ -182,13 +170,5 @@ struct Siod: AsyncParsableCommand {
             sources.append(source)
         }
         return sources
-    }
-}
-
-/// Unbuffered writes to the standard streams.
-enum FileHandleOutput {
-    static func standardError(_ text: String) {
-        var bytes = Array(text.utf8)
-        _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
     }
 }

@@ -76,16 +76,22 @@ final class RPCClient {
     }
 
     private func send(_ bytes: [UInt8]) throws(ClientFailure) {
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes.withUnsafeBytes { write(self.fd, $0.baseAddress! + offset, $0.count - offset) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .unreachable("write: \(String(cString: strerror(errno)))")
-            }
-            offset += count
-        }
+        if let failure = writeAll(self.fd, bytes) { throw .unreachable("write: \(String(cString: strerror(failure)))") }
     }
+}
+
+/// Writes all of `bytes` to `fd`; the errno of a failed write, else nil.
+func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
+    var offset = 0
+    while offset < bytes.count {
+        let count = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        if count < 0 {
+            if errno == EINTR { continue }
+            return errno
+        }
+        offset += count
+    }
+    return nil
 }
 
 /// Why a siodctl command failed.

@@ -47,6 +47,8 @@ final class SiodProcess: @unchecked Sendable {
         self.stateDirectory = stateDirectory ?? scratch.path + "/state"
         self.errorFile = scratch.path + "/\(name).err"
         FileManager.default.createFile(atPath: self.errorFile, contents: nil)
+        // Ready when siod says READY=1 on a notify socket of our own (unless the test listens).
+        let readiness = waitReady && extra["NOTIFY_SOCKET"] == nil ? try NotifySocket(path: scratch.path + "/\(name).notify") : nil
         // `launcher`: a command that runs siod (systemd-socket-activate …).
         let command = launcher + [Built.siod, "--socket", self.socket, "--state-dir", self.stateDirectory, "--config", config ?? "/dev/null"]
         self.process.executableURL = URL(fileURLWithPath: command[0])
@@ -56,6 +58,7 @@ final class SiodProcess: @unchecked Sendable {
             environment[key] = nil
         }
         for (key, value) in extra { environment[key] = value }
+        if let readiness { environment["NOTIFY_SOCKET"] = readiness.path }
         if journalStream {
             // Name siod's stderr as journald's stream, as systemd does for a service.
             var info = stat()
@@ -66,20 +69,18 @@ final class SiodProcess: @unchecked Sendable {
         self.process.standardError = FileHandle(forWritingAtPath: self.errorFile)
         self.process.standardOutput = FileHandle.nullDevice
         self.process.standardInput = FileHandle.nullDevice
+        let exits = self.exits
+        self.process.terminationHandler = { exits.continuation.yield($0.terminationStatus) }
         try self.process.run()
-        if waitReady { try await self.waitUntilReady() }
+        if let readiness {
+            let outcome = try readiness.receive { $0 == "READY=1" || $0.hasPrefix("ERRNO=") }
+            if outcome.line != "READY=1" { throw HarnessError("siod failed to start: \(self.log)") }
+        }
     }
 
-    private func waitUntilReady() async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            if !self.process.isRunning { throw HarnessError("siod exited: \(self.log)") }
-            if let client = try? RPCLineClient(path: self.socket), (try? client.call("daemon.ping")) != nil { return }
-            // Polling a socket that another process creates: no event to await here.
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        throw HarnessError("siod did not answer within 20 s: \(self.log)")
-    }
+    /// The exit status, once, from the process's termination handler.
+    private let exits = AsyncStream<Int32>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    private var exitStatus: Int32?
 
     /// What siod wrote on stderr so far.
     var log: String { (try? String(contentsOfFile: self.errorFile, encoding: .utf8)) ?? "" }
@@ -91,13 +92,22 @@ final class SiodProcess: @unchecked Sendable {
         return try await self.waitForExit()
     }
 
+    /// The exit status, within 15 s.
     func waitForExit() async throws -> Int32 {
-        let deadline = ContinuousClock.now + .seconds(15)
-        while self.process.isRunning {
-            guard ContinuousClock.now < deadline else { throw HarnessError("siod did not exit within 15 s") }
-            try await Task.sleep(for: .milliseconds(20))
+        if let exitStatus { return exitStatus }
+        let exits = self.exits.stream
+        let status = try await withThrowingTaskGroup(of: Int32?.self) { group in
+            group.addTask { await exits.first { _ in true } }
+            group.addTask {
+                try await Task.sleep(for: .seconds(15))
+                throw HarnessError("siod did not exit within 15 s")
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
         }
-        return self.process.terminationStatus
+        guard let status else { throw HarnessError("siod's exit was not reported") }
+        self.exitStatus = status
+        return status
     }
 
     deinit {
@@ -125,6 +135,18 @@ final class RPCLineClient: @unchecked Sendable {
     }
 
     deinit { self.stream.close() }
+
+    /// Connects once `path` exists, within `bound`: for a socket another process creates and
+    /// announces to nobody (systemd-socket-activate), the one wait here that has no event.
+    static func connect(path: String, within bound: Duration) async throws -> RPCLineClient {
+        let deadline = ContinuousClock.now + bound
+        while true {
+            do { return try RPCLineClient(path: path) } catch {
+                guard ContinuousClock.now < deadline else { throw error }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
 
     func send(_ text: String) { self.stream.send(text) }
 
@@ -251,4 +273,47 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+/// A datagram socket standing in for systemd's notify socket.
+final class NotifySocket: @unchecked Sendable {
+    let path: String
+    let fd: Int32
+
+    init(path: String) throws {
+        self.path = path
+        self.fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let fd = self.fd
+        let bound = withUnixAddress(path) { bind(fd, $0, $1) }
+        guard bound == 0 else { throw HarnessError("bind \(path): errno \(errno)") }
+    }
+
+    deinit { close(self.fd) }
+
+    /// The next message (its `KEY=VALUE` lines); throws after 10 s without one.
+    func receive() throws -> [String] {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = recv(self.fd, &buffer, buffer.count, 0)
+        guard count >= 0 else { throw HarnessError("no notify message within 10 s") }
+        return String(decoding: buffer[..<count], as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    /// Lines received but not yet consumed by ``receive(until:)``.
+    private var pending: [String] = []
+
+    /// Consumes lines (of one or more messages) until one `matches`, within 15 s; returns that
+    /// line and the lines skipped before it.
+    func receive(until matches: (String) -> Bool) throws -> (line: String, before: [String]) {
+        var before: [String] = []
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            if self.pending.isEmpty { self.pending = try self.receive() }
+            let line = self.pending.removeFirst()
+            if matches(line) { return (line, before) }
+            before.append(line)
+        }
+        throw HarnessError("no matching notify line within 15 s; got \(before.suffix(10))")
+    }
 }

@@ -6,57 +6,6 @@ import TestSupport
 import Glibc
 #endif
 
-/// A datagram socket standing in for systemd's notify socket.
-final class NotifySocket: @unchecked Sendable {
-    let path: String
-    let fd: Int32
-
-    init(path: String) throws {
-        self.path = path
-        self.fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            let bytes = Array(path.utf8)
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(self.fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0 else { throw HarnessError("bind \(path): errno \(errno)") }
-    }
-
-    deinit { close(self.fd) }
-
-    /// The next message (its `KEY=VALUE` lines); throws after 10 s without one.
-    func receive() throws -> [String] {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = recv(self.fd, &buffer, buffer.count, 0)
-        guard count >= 0 else { throw HarnessError("no notify message within 10 s") }
-        return String(decoding: buffer[..<count], as: UTF8.self).split(separator: "\n").map(String.init)
-    }
-
-    /// Lines received but not yet consumed by ``receive(until:)``.
-    private var pending: [String] = []
-
-    /// Consumes lines (of one or more messages) until one `matches`, within 15 s; returns that
-    /// line and the lines skipped before it.
-    func receive(until matches: (String) -> Bool) throws -> (line: String, before: [String]) {
-        var before: [String] = []
-        let deadline = ContinuousClock.now + .seconds(15)
-        while ContinuousClock.now < deadline {
-            if self.pending.isEmpty { self.pending = try self.receive() }
-            let line = self.pending.removeFirst()
-            if matches(line) { return (line, before) }
-            before.append(line)
-        }
-        throw HarnessError("no matching notify line within 15 s; got \(before.suffix(10))")
-    }
-}
-
 /// siod under systemd's protocols, without systemd as PID 1 (reference §3.7).
 @Suite(.enabled(if: PythonServer.available), .timeLimit(.minutes(2)))
 struct SystemdServiceTests {
@@ -118,11 +67,13 @@ struct SystemdServiceTests {
     @Test func socketActivationServesThePassedSocketAndLeavesItsFile() async throws {
         let scratch = Scratch()
         let path = scratch.path + "/activated.sock"
+        // systemd-socket-activate listens first and starts siod on the first connection, which
+        // waits in the backlog meanwhile: the call below is answered once siod runs.
         let siod = try await SiodProcess(
-            in: scratch, socket: path,
+            in: scratch, socket: path, waitReady: false,
             launcher: ["/usr/bin/env", "systemd-socket-activate", "-l", path, "--fdname=rpc"]
         )
-        let client = try RPCLineClient(path: path)
+        let client = try await RPCLineClient.connect(path: path, within: .seconds(10))
         #expect(try client.call("daemon.info").objectValue?["socket"] == .string(path))
         #expect(try await siod.stop() == 0)
         #expect(FileManager.default.fileExists(atPath: path), "a passed socket's file is never unlinked")
@@ -181,17 +132,16 @@ struct SystemdServiceTests {
         // (a stopped one may have left its socket file behind, so the process is what counts).
         if try run("/usr/bin/env", ["pgrep", "-x", "systemd-journal"]).status != 0 {
             try? FileManager.default.removeItem(atPath: "/run/systemd/journal/socket")
+            // journald speaks sd_notify too: its READY=1 says its sockets accept.
+            let ready = try NotifySocket(path: scratch.path + "/journald.notify")
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/lib/systemd/systemd-journald")
+            process.environment = ["NOTIFY_SOCKET": ready.path]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
             journald = process
-            let deadline = ContinuousClock.now + .seconds(10)
-            // journald creates its socket when it is ready: nothing else to await.
-            while !FileManager.default.fileExists(atPath: "/run/systemd/journal/socket"), ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            _ = try ready.receive { $0 == "READY=1" }
         }
         defer { if let journald { kill(journald.processIdentifier, SIGTERM) } }
 
@@ -207,13 +157,9 @@ struct SystemdServiceTests {
         #expect(siod.log.isEmpty, "under journald nothing goes to stderr")
 
         let pid = siod.process.processIdentifier
-        var entries = ""
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !entries.contains("\"socket opened\""), ContinuousClock.now < deadline {
-            entries = try run("/usr/bin/env", ["journalctl", "--no-pager", "-o", "json", "_PID=\(pid)"]).out
-            // journald writes asynchronously; poll its files until the entry is there.
-            if !entries.contains("\"socket opened\"") { try await Task.sleep(for: .milliseconds(100)) }
-        }
+        // journald writes asynchronously: --sync returns once everything it received is on disk.
+        #expect(try run("/usr/bin/env", ["journalctl", "--sync"]).status == 0)
+        let entries = try run("/usr/bin/env", ["journalctl", "--no-pager", "-o", "json", "_PID=\(pid)"]).out
         let opened = try #require(entries.split(separator: "\n").first { $0.contains("\"socket opened\"") })
         let fields = try #require(try JSON(parsing: Array(opened.utf8)).objectValue)
         #expect(fields["SYSLOG_IDENTIFIER"] == "siod")
