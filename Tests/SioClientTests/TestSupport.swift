@@ -41,7 +41,12 @@ struct EventReader<Event: Sendable>: Sendable {
                 Issue.record("no matching event within \(timeout)", sourceLocation: sourceLocation)
                 throw TimedOut()
             }
-            let event = try await self.next(timeout: left, sourceLocation: sourceLocation)
+            let event: Event
+            do { event = try await self.next(timeout: left, sourceLocation: sourceLocation) } catch let error as TimedOut {
+                // Named where the test waited, not only as the test's error.
+                Issue.record("no matching event within \(timeout)", sourceLocation: sourceLocation)
+                throw error
+            }
             if let value = match(event) { return value }
         }
     }

@@ -105,19 +105,42 @@ extension ManagerStateMachine {
     /// An event may end the engine mid-batch (a parse error aborts it, its `.close` discards
     /// it); the batch's later requests and timers belong to a dead session and are dropped.
     /// Cancels and transport closes still go out: they only clean up.
+    ///
+    /// The engine has already reached its state after the whole batch when the batch's events
+    /// are handled, so a message a reaction sends over a WebSocket to which the batch itself
+    /// still writes goes after the batch's messages: when the GET carrying a CONNECT reply also
+    /// ends the pause for an upgrade, the batch sends `5` on the new WebSocket, and the emits
+    /// the reply releases must follow it (python-socketio drops a probe that sends anything
+    /// else after `3probe`, and the emits with it).
     mutating func process(_ engineActions: [EngineAction], generation: UInt64, now: Int64, into actions: inout [ManagerAction]) {
-        for action in engineActions {
+        var held: [TransportID: [ManagerAction]] = [:]
+        for (index, action) in engineActions.enumerated() {
+            let later = engineActions[(index + 1)...]
             switch action {
             case .event(let event):
                 guard generation == self.engineGeneration, self.engine != nil else { continue }
-                self.handle(event, now: now, into: &actions)
+                var reaction: [ManagerAction] = []
+                self.handle(event, now: now, into: &reaction)
+                for action in reaction {
+                    if case .sendWebSocket(let id, _, _) = action, id.engine == generation,
+                       later.contains(where: { $0.sendsOverWebSocket(id.transport) }) {
+                        held[id.transport, default: []].append(action)
+                    } else {
+                        actions.append(action)
+                    }
+                }
             case .get, .post, .openWebSocket, .sendWebSocket, .scheduleTimer:
                 guard generation == self.engineGeneration, self.engine != nil else { continue }
                 Self.forward(action, generation: generation, into: &actions)
+                if case .sendWebSocket(let id, _, _) = action, !later.contains(where: { $0.sendsOverWebSocket(id) }) {
+                    actions += held.removeValue(forKey: id) ?? []
+                }
             case .closeTransport, .cancelTimer:
                 Self.forward(action, generation: generation, into: &actions)
             }
         }
+        // What is still held was for an engine that ended during the batch: like a message
+        // sent on a transport that died, it is gone with it.
     }
 
     /// The actions of an engine closing gracefully: its transport and timer actions go to the
@@ -471,5 +494,11 @@ extension DisconnectReason {
         case .transportError: self = .transportError
         case .pingTimeout: self = .pingTimeout
         }
+    }
+}
+
+extension EngineAction {
+    fileprivate func sendsOverWebSocket(_ id: TransportID) -> Bool {
+        if case .sendWebSocket(id, _, _) = self { true } else { false }
     }
 }

@@ -519,3 +519,29 @@ extension ManagerTranscriptTests {
         #expect(h.socket().bufferedCount == 1, "the flushed emit came back")
     }
 }
+
+// MARK: - Writes caused by a polling response that also completes an upgrade
+
+extension ManagerPollingTests {
+    /// The GET that ends the pause for an upgrade carries the CONNECT reply: the emits it
+    /// releases go out over the new WebSocket after `5`, never before it (python-socketio
+    /// closes a probe that sends anything but `5` after `3probe`, and the emits were lost).
+    @Test func connectReplyInTheGetThatCompletesTheUpgrade_emitsFollowTheUpgradePacket() throws {
+        let upgrading = ManagerConfiguration(randomizationFactor: 0, engine: EngineConfiguration(transports: [.polling, .websocket]))
+        var h = ManagerHarness(upgrading)
+        try h.run { try $0.connect("/", now: $1) }
+        let polling = try #require(h.polling)
+        let handshake = #"{"sid":"E1","upgrades":["websocket"],"pingInterval":2000,"pingTimeout":1000,"maxPayload":1000000}"#
+        #expect(h.run { $0.pollCompleted(polling, body: "0" + handshake, now: $1) } == ["manager open", "POST 40", "open websocket", "GET"])
+        #expect(h.run { $0.postCompleted(polling, now: $1) } == [])
+        #expect(try h.emit("early").0 == .buffered, "not connected yet")
+        let probe = try #require(h.webSocket)
+        #expect(h.run { $0.webSocketOpened(probe, now: $1) } == ["> 2probe"])
+        #expect(h.server("3probe") == [], "the GET is still out: polling pauses")
+        let lines = h.run { $0.pollCompleted(polling, body: #"40{"sid":"P1"}"#, now: $1) }
+        let upgrade = try #require(lines.firstIndex(of: "> 5"))
+        let emit = try #require(lines.firstIndex(of: #"> 42["early"]"#))
+        #expect(upgrade < emit, "\(lines)")
+        #expect(!lines.contains { $0.hasPrefix("POST") || $0 == "GET" }, "\(lines)")
+    }
+}
