@@ -8,7 +8,7 @@ import Testing
 @testable import RPC
 
 /// Half-close, limits, backpressure and stop, over live sockets.
-@Suite struct RPCServerConnectionTests {
+@Suite(.timeLimit(.minutes(1))) struct RPCServerConnectionTests {
     @Test func halfClose_stillAnswersEverythingOwed_thenCloses() async throws {
         let gate = Gate()
         try await withServer(gate: gate) { _, path in

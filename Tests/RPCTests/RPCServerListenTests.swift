@@ -7,7 +7,7 @@ import Testing
 @testable import RPC
 
 /// The socket file: its mode, stale and live files, adoption, and socat as the client.
-@Suite(.serialized) struct RPCServerListenTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct RPCServerListenTests {
     @Test func socketFile_mode0600_parentCreated0700() async throws {
         let directory = makeTemporaryDirectory()
         defer { removeTree(directory) }

@@ -4,7 +4,7 @@ import Testing
 @testable import RPC
 
 /// jsonrpc.org/specification § 7, end to end over a live socket; exact output lines.
-@Suite struct RPCServerSpecTests {
+@Suite(.timeLimit(.minutes(1))) struct RPCServerSpecTests {
     static let vectors: [(String, [String])] = [
         (#"{"jsonrpc": "2.0", "method": "subtract", "params": [42, 23], "id": 1}"#, [#"{"jsonrpc":"2.0","id":1,"result":19}"#]),
         (#"{"jsonrpc": "2.0", "method": "subtract", "params": [23, 42], "id": 2}"#, [#"{"jsonrpc":"2.0","id":2,"result":-19}"#]),

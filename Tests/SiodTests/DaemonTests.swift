@@ -248,7 +248,7 @@ struct DaemonTests {
         #expect(later["socket"] == "chat")
 
         // Through socat itself.
-        let socat = try run("/usr/bin/env", ["socat", "-t", "2", "-", "UNIX-CONNECT:\(siod.socket)"], stdin: """
+        let socat = try await runCommand("/usr/bin/env", ["socat", "-t", "2", "-", "UNIX-CONNECT:\(siod.socket)"], stdin: """
         {"jsonrpc":"2.0","id":"a","method":"daemon.ping"}
         [{"jsonrpc":"2.0","id":"b","method":"socket.status","params":{"socket":"chat"}},{"jsonrpc":"2.0","method":"daemon.ping"}]
 

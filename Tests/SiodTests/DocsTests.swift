@@ -47,11 +47,11 @@ struct DocsTests {
         let siod = try await SiodProcess(in: scratch)
         for (command, expected) in transcripts {
             let runnable = command.replacingOccurrences(of: "127.0.0.1:5000", with: "127.0.0.1:\(server.port)")
-            let (status, out, err) = try run("/bin/sh", ["-c", runnable], environment: ["SIOD_SOCKET": siod.socket])
-            #expect(status == 0, "\(command): \(err)")
+            let shell = try await runCommand("/bin/sh", ["-c", runnable], environment: ["SIOD_SOCKET": siod.socket])
+            #expect(shell.status == 0, "\(command): \(shell.err)")
             // Requests of one connection run concurrently: their responses may come in
             // another order, so lines are compared as a set.
-            let got = Self.mask(out, port: server.port).split(separator: "\n").sorted()
+            let got = Self.mask(shell.out, port: server.port).split(separator: "\n").sorted()
             let want = Self.mask(expected.joined(separator: "\n"), port: server.port).split(separator: "\n").sorted()
             #expect(got == want, "\(command)")
         }

@@ -30,15 +30,15 @@ struct ExamplesTests {
         let scratch = Scratch()
         let server = try await PythonServer()
         let siod = try await SiodProcess(in: scratch)
-        let (status, out, err) = try run(
+        let cron = try await runCommand(
             Self.examples + "/cron-emit.sh", [server.url],
             environment: ["SIOD_SOCKET": siod.socket, "PATH": Built.directory + ":/usr/bin:/bin"]
         )
-        #expect(status == 0, "\(err)")
-        let ack = try JSON(parsing: Array(out.utf8))
+        #expect(cron.status == 0, "\(cron.err)")
+        let ack = try JSON(parsing: Array(cron.out.utf8))
         #expect(ack.arrayValue?.first?.objectValue?["load"]?.arrayValue?.count == 3)
         // A second run reuses the open socket.
-        #expect(try run(Self.examples + "/cron-emit.sh", [server.url], environment: ["SIOD_SOCKET": siod.socket, "PATH": Built.directory + ":/usr/bin:/bin"]).status == 0)
+        #expect(try await runCommand(Self.examples + "/cron-emit.sh", [server.url], environment: ["SIOD_SOCKET": siod.socket, "PATH": Built.directory + ":/usr/bin:/bin"]).status == 0)
         #expect(try RPCLineClient(path: siod.socket).call("socket.list").objectValue?["sockets"]?.arrayValue?.count == 1)
         try await siod.stop()
         server.stop()

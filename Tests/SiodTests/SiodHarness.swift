@@ -46,7 +46,7 @@ final class SiodProcess: @unchecked Sendable {
         self.socket = socket ?? scratch.path + "/siod.sock"
         self.stateDirectory = stateDirectory ?? scratch.path + "/state"
         self.errorFile = scratch.path + "/\(name).err"
-        FileManager.default.createFile(atPath: self.errorFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: self.errorFile, contents: nil)
         // Ready when siod says READY=1 on a notify socket of our own (unless the test listens).
         let readiness = waitReady && extra["NOTIFY_SOCKET"] == nil ? try NotifySocket(path: scratch.path + "/\(name).notify") : nil
         // `launcher`: a command that runs siod (systemd-socket-activate …).
@@ -250,29 +250,6 @@ final class RPCLineClient: @unchecked Sendable {
             self.notifications.append(message)
         }
     }
-}
-
-/// Runs a command and returns its exit status, stdout and stderr.
-func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    for (key, value) in environment { env[key] = value }
-    process.environment = env
-    let out = Pipe()
-    let err = Pipe()
-    let input = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = input
-    try process.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try input.fileHandleForWriting.close()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }
 
 /// A datagram socket standing in for systemd's notify socket.

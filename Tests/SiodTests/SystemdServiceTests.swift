@@ -79,13 +79,13 @@ struct SystemdServiceTests {
         #expect(FileManager.default.fileExists(atPath: path), "a passed socket's file is never unlinked")
     }
 
-    @Test func makeInstallPutsEverythingInPlace() throws {
+    @Test func makeInstallPutsEverythingInPlace() async throws {
         let scratch = Scratch()
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path
         let destination = scratch.path + "/dest"
         // The debug build stands in for the release one (CI builds debug only).
-        let make = try run("/usr/bin/env", [
+        let make = try await runCommand("/usr/bin/env", [
             "make", "-s", "-C", repository, "install", "DESTDIR=\(destination)", "PREFIX=/usr", "BUILDDIR=\(Built.directory)",
         ])
         #expect(make.status == 0, "\(make.out)\(make.err)")
@@ -101,7 +101,7 @@ struct SystemdServiceTests {
         #expect(files.isExecutableFile(atPath: destination + "/usr/share/doc/siod/examples/answer-bot.sh"))
     }
 
-    @Test func unitsVerifyAndAreHardened() throws {
+    @Test func unitsVerifyAndAreHardened() async throws {
         let scratch = Scratch()
         let units = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("systemd").path
@@ -112,10 +112,10 @@ struct SystemdServiceTests {
                 .replacingOccurrences(of: "@DOCDIR@", with: "/usr/share/doc/siod")
             try Data(text.utf8).write(to: URL(fileURLWithPath: scratch.path + "/" + unit))
         }
-        let verify = try run("/usr/bin/env", ["systemd-analyze", "verify", "--man=no", scratch.path + "/siod.socket", scratch.path + "/siod.service"])
+        let verify = try await runCommand("/usr/bin/env", ["systemd-analyze", "verify", "--man=no", scratch.path + "/siod.socket", scratch.path + "/siod.service"])
         #expect(verify.status == 0, "\(verify.out)\(verify.err)")
         #expect(!verify.err.contains(scratch.path), "no warning about the units: \(verify.err)")
-        let security = try run("/usr/bin/env", ["systemd-analyze", "security", "--offline=yes", "--threshold=20", scratch.path + "/siod.service"])
+        let security = try await runCommand("/usr/bin/env", ["systemd-analyze", "security", "--offline=yes", "--threshold=20", scratch.path + "/siod.service"])
         #expect(security.status == 0, "\(security.out)")
         #expect(security.out.contains("Overall exposure level for siod.service: 1."), "exposure 2.0 or better")
     }
@@ -130,7 +130,7 @@ struct SystemdServiceTests {
         var journald: Process?
         // A journald already running (a real system) is used; else a standalone one is started
         // (a stopped one may have left its socket file behind, so the process is what counts).
-        if try run("/usr/bin/env", ["pgrep", "-x", "systemd-journal"]).status != 0 {
+        if try await runCommand("/usr/bin/env", ["pgrep", "-x", "systemd-journal"]).status != 0 {
             try? FileManager.default.removeItem(atPath: "/run/systemd/journal/socket")
             // journald speaks sd_notify too: its READY=1 says its sockets accept.
             let ready = try NotifySocket(path: scratch.path + "/journald.notify")
@@ -158,8 +158,8 @@ struct SystemdServiceTests {
 
         let pid = siod.process.processIdentifier
         // journald writes asynchronously: --sync returns once everything it received is on disk.
-        #expect(try run("/usr/bin/env", ["journalctl", "--sync"]).status == 0)
-        let entries = try run("/usr/bin/env", ["journalctl", "--no-pager", "-o", "json", "_PID=\(pid)"]).out
+        #expect(try await runCommand("/usr/bin/env", ["journalctl", "--sync"]).status == 0)
+        let entries = try await runCommand("/usr/bin/env", ["journalctl", "--no-pager", "-o", "json", "_PID=\(pid)"]).out
         let opened = try #require(entries.split(separator: "\n").first { $0.contains("\"socket opened\"") })
         let fields = try #require(try JSON(parsing: Array(opened.utf8)).objectValue)
         #expect(fields["SYSLOG_IDENTIFIER"] == "siod")
