@@ -99,6 +99,18 @@ let package = Package(
             dependencies: ["SioProtocol"],
             path: "Benchmarks/sioproto-bench"
         ),
+        // siod against python-socketio's client, with its own loopback server (scripts/bench).
+        .executableTarget(
+            name: "siod-bench",
+            dependencies: [
+                "SioJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            path: "Benchmarks/siod-bench"
+        ),
         .executableTarget(
             name: "sioclient-bench",
             dependencies: ["SioClient", "SioProtocol", "SioJSON"],
@@ -140,7 +152,7 @@ let package = Package(
         // as the server.
         .testTarget(
             name: "SiodTests",
-            dependencies: ["TestSupport", "SioJSON", "siod", "siodctl"]
+            dependencies: ["TestSupport", "SioJSON", "siod", "siodctl", "siod-bench"]
         ),
         .testTarget(
             name: "SystemdTests",
