@@ -35,6 +35,8 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var notifications = CircularBuffer<[UInt8]>()
     private var notificationBytes = 0
     private var dropped = 0
+    /// A flush task is queued on the event loop (``flushSoon()``).
+    private var flushScheduled = false
 
     init(limits: RPCLimits, works: AsyncStream<RPCConnection.Work>.Continuation) {
         self.limits = limits
@@ -178,12 +180,23 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
     func completed(line: [UInt8]?, calls: Int) {
         self.callsInFlight -= calls
         self.worksPending -= 1
-        guard let context = self.context else { return }
+        guard self.context != nil else { return }
         if let line {
             self.write(line)
-            context.flush()
+            self.flushSoon()
         }
         self.closeIfDone()
+    }
+
+    /// One flush for every response completed in this turn of the event loop: the flush task
+    /// runs after the completions already queued behind this one.
+    private func flushSoon() {
+        guard !self.flushScheduled, let context = self.context else { return }
+        self.flushScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            self.flushScheduled = false
+            self.context?.flush()
+        }
     }
 
     // MARK: - Output
@@ -195,10 +208,12 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
         self.lastWrite = promise.futureResult
     }
 
-    func enqueueNotification(_ line: [UInt8]) {
+    func enqueueNotifications(_ lines: [[UInt8]]) {
         guard !self.closing, let context = self.context else { return }
-        self.notifications.append(line)
-        self.notificationBytes += line.count
+        for line in lines {
+            self.notifications.append(line)
+            self.notificationBytes += line.count
+        }
         while self.notifications.count > self.limits.maxQueuedNotifications
             || (self.notificationBytes > self.limits.maxQueuedNotificationBytes && self.notifications.count > 1)
         {
