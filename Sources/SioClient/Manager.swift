@@ -29,8 +29,7 @@ public final class Manager: Sendable {
     /// The options.
     public let options: ManagerOptions
 
-    let inputs: AsyncStream<ManagerInput>
-    let input: AsyncStream<ManagerInput>.Continuation
+    let input = ManagerInbox()
     let state: NIOLockedValueBox<SharedState>
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
@@ -77,7 +76,6 @@ public final class Manager: Sendable {
             query: query,
             timestampRequests: options.timestampRequests
         )
-        (self.inputs, self.input) = AsyncStream.makeStream(of: ManagerInput.self)
         (self.events, self.eventSink) = AsyncStream.makeStream(of: ManagerEvent.self, bufferingPolicy: .bufferingNewest(4096))
         self.state = NIOLockedValueBox(SharedState())
     }

@@ -68,7 +68,7 @@ extension ManagerDriver {
     /// goes to the pump as inputs.
     private static func runWebSocket(
         _ id: ConnectionID, url: String, configuration: WebSocketClientConfiguration, tls: TLSConfiguration?,
-        proxy: ManagerOptions.Proxy?, outbound: AsyncStream<SioProtocol.WebSocketMessage>, input: AsyncStream<ManagerInput>.Continuation,
+        proxy: ManagerOptions.Proxy?, outbound: AsyncStream<SioProtocol.WebSocketMessage>, input: ManagerInbox,
         maxSize: Int, eventLoopGroup: any EventLoopGroup, logger: Logger
     ) async {
         let handler: WebSocketDataHandler<WebSocketClient.Context> = { inbound, writer, _ in

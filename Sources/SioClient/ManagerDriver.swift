@@ -64,7 +64,7 @@ final class ManagerDriver {
         let client = self.manager.options.transports.contains(.polling) ? self.makeHTTPClient() : nil
         self.httpClient = client
         defer { self.httpClient = nil }
-        var inputs = self.manager.inputs.makeAsyncIterator()
+        let inputs = self.manager.input
         await withDiscardingTaskGroup { group in
             // Ends on shutdown once the transports are closed (or a second has passed), or when
             // the task running `run()` is cancelled (`next()` then returns nil).

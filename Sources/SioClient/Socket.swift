@@ -15,7 +15,7 @@ public final class Socket: Sendable {
     /// event since the socket was made, and the stream ends when the Manager shuts down.
     /// Nothing is dropped: read it, or events accumulate in memory.
     public let events: AsyncStream<SocketEvent>
-    let input: AsyncStream<ManagerInput>.Continuation
+    let input: ManagerInbox
     let shared: NIOLockedValueBox<Shared>
     private let eventSink: AsyncStream<SocketEvent>.Continuation
 
@@ -30,7 +30,7 @@ public final class Socket: Sendable {
     /// The Manager's registry of sockets, to leave it on ``close()``.
     private let managerState: NIOLockedValueBox<Manager.SharedState>
 
-    init(namespace: String, input: AsyncStream<ManagerInput>.Continuation, managerState: NIOLockedValueBox<Manager.SharedState>) {
+    init(namespace: String, input: ManagerInbox, managerState: NIOLockedValueBox<Manager.SharedState>) {
         self.namespace = namespace
         self.input = input
         self.managerState = managerState
@@ -119,7 +119,7 @@ public final class Socket: Sendable {
     public func ack(_ ackId: UInt64, _ arguments: [JSON] = []) async throws(ClientError) {
         let result: Result<Void, ClientError> = await withCheckedContinuation { continuation in
             let input = ManagerInput.sendAck(self.namespace, ackId, EventArguments(arguments), continuation)
-            if case .terminated = self.input.yield(input) { ManagerDriver.refuse(input) }
+            if !self.input.yield(input) { ManagerDriver.refuse(input) }
         }
         try result.get()
     }
@@ -131,7 +131,7 @@ public final class Socket: Sendable {
         let reply: EmitReply = await withCheckedContinuation { continuation in
             // After shutdown the pump is gone: answer at once instead of waiting forever.
             let input = ManagerInput.emit(request, continuation)
-            if case .terminated = self.input.yield(input) { ManagerDriver.refuse(input) }
+            if !self.input.yield(input) { ManagerDriver.refuse(input) }
         }
         switch reply {
         case .refused(let error):
