@@ -20,6 +20,9 @@ final class SiodUnderTest {
         self.child = try Child(executable, [
             "--socket", self.socket, "--state-dir", self.directory + "/state", "--config", "/dev/null",
             "--log-level", "warning", "--max-clients", "1024",
+            // A consumer slower than the firehose (the Python one) is measured, not cut short:
+            // by default siod drops a slow client's oldest notifications past 10,000 and says so.
+            "--max-queued-notifications", "10000000", "--max-queued-bytes", "4294967296",
         ])
         // siod announces readiness to systemd only; here its socket answering is the sign.
         let deadline = now() + 20

@@ -3,7 +3,7 @@
 // over the repetitions, the CPU of client and server) and writes it as JSON.
 //
 //   scripts/bench                       # release build, the Python peers, every scenario
-//   siod-bench [--smoke] [--reps 5] [--json FILE] [--python PATH] [--idle 30] [--only TEXT]
+//   siod-bench [--smoke] [--reps 5] [--json FILE] [--python PATH] [--idle 30] [--only TEXT] [--siod PATH]
 //   siod-bench server [--port 0]        # the benchmark server alone
 import Foundation
 #if canImport(Glibc)
@@ -48,7 +48,8 @@ let serverLine = try serverChild.readLine()
 guard serverLine.hasPrefix("PORT "), let port = Int(serverLine.dropFirst(5)) else { throw BenchError("the server did not start: \(serverLine)") }
 let url = "http://127.0.0.1:\(port)"
 let server = serverChild.pid
-let siodPath = binaries.appendingPathComponent("siod").path
+/// `--siod PATH`: another siod binary (to compare builds).
+let siodPath = option("--siod") ?? binaries.appendingPathComponent("siod").path
 let siodctlPath = binaries.appendingPathComponent("siodctl").path
 
 // MARK: - Rows
@@ -170,7 +171,8 @@ func printRow(_ row: Row) {
 }
 
 say("siod-bench: \(reps) repetitions, median [min–max]; python-socketio AsyncClient on \(pythonLoop); server on 127.0.0.1:\(port)")
-say("CPU: percent of one core while measuring, client/server (the server must stay below the client)\n")
+say("CPU: percent of one core while measuring, client/server (the server must stay below the client)")
+say("siod: release build, --max-queued-notifications raised so that slow consumers are measured, not dropped\n")
 printLine(["figure", "siod", "python-socketio", "ratio", "siod cpu", "python cpu"])
 
 // MARK: - Scenarios
@@ -183,8 +185,8 @@ for (size, label, full) in [(0, "20 B", 200_000), (200, "200 B", 200_000), (4096
         siod: { try siod.inbound(url: url, server: server, n: count(full), size: size, subscribers: 1, transport: "websocket") },
         python: { try pythonRun(["inbound", url, String(count(full / 8)), String(size), "websocket"]) })
 }
-measure([("inbound ws, 10 subscribers (per subscriber)", "/s", true, rate)], note: "8,000 events: within siod's default queue of 10,000 notifications per client",
-    siod: { try siod.inbound(url: url, server: server, n: count(8_000), size: 0, subscribers: 10, transport: "websocket") }, python: nil)
+measure([("inbound ws, 10 subscribers (per subscriber)", "/s", true, rate)],
+    siod: { try siod.inbound(url: url, server: server, n: count(50_000), size: 0, subscribers: 10, transport: "websocket") }, python: nil)
 measure([("inbound ws, Python consumer of siod", "/s", true, rate)], note: "python column: AsyncClient's own handler",
     siod: { try siod.inboundToPython(url: url, server: server, python: python, script: pyScript, n: count(100_000)) },
     python: { try pythonRun(["inbound", url, String(count(25_000)), "0", "websocket"]) })
