@@ -132,14 +132,17 @@ final class Child: @unchecked Sendable {
     private let output = Pipe()
     private var pending = Data()
 
-    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+    /// Held open for a child that exits when its input ends (`keepStdinOpen`).
+    private let input = Pipe()
+
+    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], keepStdinOpen: Bool = false) throws {
         self.process.executableURL = URL(fileURLWithPath: executable)
         self.process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment
         for (key, value) in environment { merged[key] = value }
         self.process.environment = merged
         self.process.standardOutput = self.output
-        self.process.standardInput = FileHandle.nullDevice
+        self.process.standardInput = keepStdinOpen ? self.input : FileHandle.nullDevice
         try self.process.run()
     }
 

@@ -21,6 +21,12 @@ func option(_ name: String) -> String? {
 }
 
 if arguments.count > 1, arguments[1] == "server" {
+    // Ends with the run that started it, however that run ends: its end closes our stdin.
+    Thread.detachNewThread {
+        var byte: UInt8 = 0
+        while read(0, &byte, 1) > 0 {}
+        exit(0)
+    }
     raiseFileLimit()
     let port = try BenchServer.start(port: Int(option("--port") ?? "0") ?? 0)
     say("PORT \(port)")
@@ -43,7 +49,7 @@ func count(_ full: Int) -> Int { smoke ? max(1, min(full, 200)) : full }
 
 raiseFileLimit()
 let runStarted = now()
-let serverChild = try Child(binaries.appendingPathComponent("siod-bench").path, ["server"])
+let serverChild = try Child(binaries.appendingPathComponent("siod-bench").path, ["server"], keepStdinOpen: true)
 let serverLine = try serverChild.readLine()
 guard serverLine.hasPrefix("PORT "), let port = Int(serverLine.dropFirst(5)) else { throw BenchError("the server did not start: \(serverLine)") }
 let url = "http://127.0.0.1:\(port)"
