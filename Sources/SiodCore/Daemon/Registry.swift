@@ -193,9 +193,12 @@ final class Registry: Sendable {
             emptied?.shutdown()
             return (named, emptied)
         }
-        guard removed != nil else { throw .noSuchSocket(name) }
+        guard let (named, _) = removed else { throw .noSuchSocket(name) }
         self.logger.info("socket closed", metadata: ["socket": "\(name)"])
-        self.saveQuietly()
+        // Only a persistent socket's record changes (the session ID stays): saving for every
+        // close made closing 10,000 sockets (their connection ending, siod stopping) write
+        // the whole state 10,000 times, minutes of CPU.
+        if named.isPersistent { self.saveQuietly() }
         self.changed()
     }
 
