@@ -3,6 +3,7 @@ import SioClient
 import SioJSON
 import SioProtocol
 import Testing
+import TestSupport
 
 /// Reads a socket's or manager's events with a bound, so a missing event fails instead of hanging.
 struct EventReader<Event: Sendable>: Sendable {
@@ -20,15 +21,8 @@ struct EventReader<Event: Sendable>: Sendable {
     /// cancelled wait ends the underlying stream.
     func next(timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation) async throws -> Event {
         let box = self.box
-        let event = try await withThrowingTaskGroup(of: Event?.self) { group in
-            group.addTask { await box.iterator.next() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw TimedOut()
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
-        }
+        let event: Event?
+        do { event = try await withDeadline(timeout) { await box.iterator.next() } } catch is DeadlinePassed { throw TimedOut() }
         return try #require(event, "the event stream ended", sourceLocation: sourceLocation)
     }
 

@@ -69,8 +69,8 @@ final class SiodProcess: @unchecked Sendable {
         self.process.standardError = FileHandle(forWritingAtPath: self.errorFile)
         self.process.standardOutput = FileHandle.nullDevice
         self.process.standardInput = FileHandle.nullDevice
-        let exits = self.exits
-        self.process.terminationHandler = { exits.continuation.yield($0.terminationStatus) }
+        let exit = self.exit
+        self.process.terminationHandler = { exit.fulfil($0.terminationStatus) }
         try self.process.run()
         if let readiness {
             let outcome = try readiness.receive { $0 == "READY=1" || $0.hasPrefix("ERRNO=") }
@@ -78,9 +78,8 @@ final class SiodProcess: @unchecked Sendable {
         }
     }
 
-    /// The exit status, once, from the process's termination handler.
-    private let exits = AsyncStream<Int32>.makeStream(bufferingPolicy: .bufferingNewest(1))
-    private var exitStatus: Int32?
+    /// The exit status, from the process's termination handler.
+    private let exit = OneShot<Int32>()
 
     /// What siod wrote on stderr so far.
     var log: String { (try? String(contentsOfFile: self.errorFile, encoding: .utf8)) ?? "" }
@@ -94,19 +93,7 @@ final class SiodProcess: @unchecked Sendable {
 
     /// The exit status, within 15 s.
     func waitForExit() async throws -> Int32 {
-        if let exitStatus { return exitStatus }
-        let exits = self.exits.stream
-        let status = try await withThrowingTaskGroup(of: Int32?.self) { group in
-            group.addTask { await exits.first { _ in true } }
-            group.addTask {
-                try await Task.sleep(for: .seconds(15))
-                throw HarnessError("siod did not exit within 15 s")
-            }
-            defer { group.cancelAll() }
-            return try await group.next() ?? nil
-        }
-        guard let status else { throw HarnessError("siod's exit was not reported") }
-        self.exitStatus = status
+        guard let status = await self.exit.value(within: .seconds(15)) else { throw HarnessError("siod did not exit within 15 s") }
         return status
     }
 
@@ -137,15 +124,11 @@ final class RPCLineClient: @unchecked Sendable {
     deinit { self.stream.close() }
 
     /// Connects once `path` exists, within `bound`: for a socket another process creates and
-    /// announces to nobody (systemd-socket-activate), the one wait here that has no event.
-    static func connect(path: String, within bound: Duration) async throws -> RPCLineClient {
-        let deadline = ContinuousClock.now + bound
-        while true {
-            do { return try RPCLineClient(path: path) } catch {
-                guard ContinuousClock.now < deadline else { throw error }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-        }
+    /// announces to nobody (systemd-socket-activate), the creation is the event, seen through
+    /// inotify on its directory.
+    static func connect(path: String, within bound: Duration) throws -> RPCLineClient {
+        try waitForFile(path, within: bound)
+        return try RPCLineClient(path: path)
     }
 
     func send(_ text: String) { self.stream.send(text) }
@@ -248,6 +231,29 @@ final class RPCLineClient: @unchecked Sendable {
                 return message["params"]?.objectValue ?? [:]
             }
             self.notifications.append(message)
+        }
+    }
+}
+
+/// Returns once `path` exists (created in its directory), or throws after `bound`.
+func waitForFile(_ path: String, within bound: Duration) throws {
+    let inotify = inotify_init1(Int32(IN_CLOEXEC))
+    guard inotify >= 0 else { throw HarnessError("inotify_init1: errno \(errno)") }
+    defer { close(inotify) }
+    let directory = (path as NSString).deletingLastPathComponent
+    guard inotify_add_watch(inotify, directory, UInt32(IN_CREATE | IN_MOVED_TO)) >= 0 else {
+        throw HarnessError("inotify_add_watch \(directory): errno \(errno)")
+    }
+    // Watching first, then looking: a file created in between is not missed.
+    let deadline = ContinuousClock.now + bound
+    while !FileManager.default.fileExists(atPath: path) {
+        let left = deadline - ContinuousClock.now
+        guard left > .zero else { throw HarnessError("\(path) did not appear within \(bound)") }
+        var pending = pollfd(fd: inotify, events: Int16(POLLIN), revents: 0)
+        let milliseconds = Int32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)
+        if poll(&pending, 1, max(milliseconds, 1)) > 0 {
+            var events = [UInt8](repeating: 0, count: 4096)
+            _ = read(inotify, &events, events.count)
         }
     }
 }

@@ -73,7 +73,7 @@ struct SystemdServiceTests {
             in: scratch, socket: path, waitReady: false,
             launcher: ["/usr/bin/env", "systemd-socket-activate", "-l", path, "--fdname=rpc"]
         )
-        let client = try await RPCLineClient.connect(path: path, within: .seconds(10))
+        let client = try RPCLineClient.connect(path: path, within: .seconds(10))
         #expect(try client.call("daemon.info").objectValue?["socket"] == .string(path))
         #expect(try await siod.stop() == 0)
         #expect(FileManager.default.fileExists(atPath: path), "a passed socket's file is never unlinked")

@@ -85,15 +85,7 @@ public final class OneShot<Value: Sendable>: Sendable {
 
     /// The value, or nil if it is not set within `bound`.
     public func value(within bound: Duration) async -> Value? {
-        await withTaskGroup(of: Value?.self) { group in
-            group.addTask { await self.value() }
-            group.addTask {
-                try? await Task.sleep(for: bound)
-                return nil
-            }
-            defer { group.cancelAll() }
-            return await group.next() ?? nil
-        }
+        try? await withDeadline(bound) { await self.value() }
     }
 
     /// The value, or nil once the waiting task is cancelled.

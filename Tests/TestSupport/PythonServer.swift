@@ -65,8 +65,8 @@ public final class PythonServer: @unchecked Sendable {
             if !chunk.isEmpty { continuation.yield(chunk) }
         }
         defer { handle.readabilityHandler = nil }
-        return try await withThrowingTaskGroup(of: Int.self) { group in
-            group.addTask {
+        do {
+            return try await withDeadline(.seconds(20)) {
                 var buffer = Data()
                 for await chunk in chunks {
                     buffer.append(chunk)
@@ -78,12 +78,8 @@ public final class PythonServer: @unchecked Sendable {
                 }
                 throw ServerError.exited
             }
-            group.addTask {
-                try await Task.sleep(for: .seconds(20))
-                throw ServerError.timedOut
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
+        } catch is DeadlinePassed {
+            throw ServerError.timedOut
         }
     }
 
