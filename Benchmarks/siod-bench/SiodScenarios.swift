@@ -152,30 +152,20 @@ extension SiodUnderTest {
         let name = self.name("out")
         let control = try self.openConnected(name, url: url, transport: "websocket")
         let slots = DispatchSemaphore(value: window)
-        let responses = DispatchSemaphore(value: 0)
-        let failure = LockedBox<String?>(nil)
-        Thread.detachNewThread {
-            var seen = 0
-            let error = Array(#""error""#.utf8)
-            do {
-                try control.readLines { line in
-                    if line.contains(error) { throw BenchError(String(decoding: line, as: UTF8.self)) }
-                    seen += 1
-                    slots.signal()
-                    return seen < n
-                }
-            } catch {
-                failure.withLock { $0 = "\(error)" }
-            }
-            responses.signal()
+        let error = Array(#""error""#.utf8)
+        var seen = 0
+        let reading = BackgroundReader(control) { line in
+            if line.contains(error) { throw BenchError(String(decoding: line, as: UTF8.self)) }
+            seen += 1
+            slots.signal()
+            return seen < n
         }
         let (siodCPU, serverCPU, start) = (cpuSeconds(self.pid), cpuSeconds(server), now())
         for i in 0..<n {
             slots.wait()
             control.send(#"{"jsonrpc":"2.0","id":\#(i + 10),"method":"socket.emit","params":{"socket":"\#(name)","event":"sink","args":[{"n":\#(i)}]}}"# + "\n")
         }
-        responses.wait()
-        if let error = failure.withLock({ $0 }) { throw BenchError("outbound: \(error)") }
+        try reading.wait("outbound")
         let flushed = try control.call("socket.emit", #"{"socket":"\#(name)","event":"flush","ack":true}"#, id: 5)
         let elapsed = now() - start
         guard flushed.contains(#""args":[\#(n)]"#) else { throw BenchError("outbound: the server counted \(flushed)") }
@@ -213,34 +203,24 @@ extension SiodUnderTest {
         } else {
             let slots = DispatchSemaphore(value: inflight)
             let sent = LockedBox(sentAt)
-            let done = DispatchSemaphore(value: 0)
-            let failure = LockedBox<String?>(nil)
             let measured = LockedBox(latencies)
-            Thread.detachNewThread {
-                var seen = 0
-                do {
-                    try control.readLines { line in
-                        // {"jsonrpc":"2.0","id":N,…}: the id follows the first `"id":`.
-                        guard let id = Self.responseID(line) else { throw BenchError(String(decoding: line, as: UTF8.self)) }
-                        let at = now()
-                        let started = sent.withLock { $0[id - 10] }
-                        measured.withLock { $0[id - 10] = at - started }
-                        seen += 1
-                        slots.signal()
-                        return seen < n
-                    }
-                } catch {
-                    failure.withLock { $0 = "\(error)" }
-                }
-                done.signal()
+            var seen = 0
+            let reading = BackgroundReader(control) { line in
+                // {"jsonrpc":"2.0","id":N,…}: the id follows the first `"id":`.
+                guard let id = Self.responseID(line) else { throw BenchError(String(decoding: line, as: UTF8.self)) }
+                let at = now()
+                let started = sent.withLock { $0[id - 10] }
+                measured.withLock { $0[id - 10] = at - started }
+                seen += 1
+                slots.signal()
+                return seen < n
             }
             for i in 0..<n {
                 slots.wait()
                 sent.withLock { $0[i] = now() }
                 control.send(request(i))
             }
-            done.wait()
-            if let error = failure.withLock({ $0 }) { throw BenchError("ack: \(error)") }
+            try reading.wait("ack")
             latencies = measured.withLock { $0 }
         }
         let elapsed = now() - start
@@ -273,37 +253,28 @@ extension SiodUnderTest {
         let baseline = residentBytes(self.pid)
         let prefix = self.name("scale") + "-"
         let slots = DispatchSemaphore(value: 64)
-        let connected = DispatchSemaphore(value: 0)
-        let failure = LockedBox<String?>(nil)
-        Thread.detachNewThread {
-            let connect = Array(#""method":"socket.connect""#.utf8)
-            let error = Array(#""error""#.utf8)
-            var responses = 0
-            var connects = 0
-            do {
-                try control.readLines { line in
-                    if line.contains(connect) {
-                        connects += 1
-                    } else if line.contains(error) {
-                        throw BenchError(String(decoding: line, as: UTF8.self))
-                    } else if line.contains(Array(#""result""#.utf8)) {
-                        responses += 1
-                        slots.signal()
-                    }
-                    return connects < n || responses < n
-                }
-            } catch {
-                failure.withLock { $0 = "\(error)" }
+        let connect = Array(#""method":"socket.connect""#.utf8)
+        let error = Array(#""error""#.utf8)
+        let result = Array(#""result""#.utf8)
+        var responses = 0
+        var connects = 0
+        let reading = BackgroundReader(control) { line in
+            if line.contains(connect) {
+                connects += 1
+            } else if line.contains(error) {
+                throw BenchError(String(decoding: line, as: UTF8.self))
+            } else if line.contains(result) {
+                responses += 1
+                slots.signal()
             }
-            connected.signal()
+            return connects < n || responses < n
         }
         let start = now()
         for i in 0..<n {
             slots.wait()
             control.send(#"{"jsonrpc":"2.0","id":\#(i + 10),"method":"socket.open","params":{"socket":"\#(prefix)\#(i)","url":"\#(url)","lifetime":"connection","transports":["websocket"],"forceNew":true}}"# + "\n")
         }
-        guard connected.wait(timeout: .now() + 300) == .success else { throw BenchError("scale: not connected within 300 s") }
-        if let error = failure.withLock({ $0 }) { throw BenchError("scale: \(error)") }
+        try reading.wait("scale")
         let elapsed = now() - start
         let perSocket = Double(residentBytes(self.pid) - baseline) / Double(n)
         var idleCPU = 0.0
@@ -315,6 +286,31 @@ extension SiodUnderTest {
         _ = control  // closing it closes the sockets
         return Sample(rate: Double(n) / elapsed, clientCPU: 0, serverCPU: 0, seconds: elapsed, extra: ["rssPerSocket": perSocket, "idleCPU": idleCPU])
     }
+}
+
+/// Reads a connection's lines on a thread of its own until `handle` returns false or throws.
+final class BackgroundReader: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let failure = LockedBox<String?>(nil)
+
+    /// `handle` runs on the reader thread only (the state it keeps is that thread's).
+    init(_ connection: LineConnection, _ handle: @escaping (UnsafeBufferPointer<UInt8>) throws -> Bool) {
+        let handler = UncheckedHandler(handle: handle)
+        Thread.detachNewThread { [done, failure] in
+            do { try connection.readLines(handler.handle) } catch { failure.withLock { $0 = "\(error)" } }
+            done.signal()
+        }
+    }
+
+    /// Waits (at most 300 s) for the end of the reading; throws what stopped it, if anything.
+    func wait(_ scenario: String) throws {
+        guard self.done.wait(timeout: .now() + 300) == .success else { throw BenchError("\(scenario): no end within 300 s") }
+        if let error = self.failure.withLock({ $0 }) { throw BenchError("\(scenario): \(error)") }
+    }
+}
+
+private struct UncheckedHandler: @unchecked Sendable {
+    let handle: (UnsafeBufferPointer<UInt8>) throws -> Bool
 }
 
 /// A value behind a lock, for the reader threads.

@@ -130,8 +130,7 @@ func pythonRun(_ arguments: [String]) throws -> Sample {
     let seconds = result["seconds"] as? Double ?? 0
     var sample = Sample(rate: result["rate"] as? Double ?? 0, clientCPU: result["cpu"] as? Double ?? 0, serverCPU: cpuSeconds(server) - serverCPU, seconds: seconds)
     sample.latencies = result["latencies"] as? [Double] ?? []
-    for key in ["rss_per_socket", "idle_cpu", "connected"] { if let value = result[key] as? Double { sample.extra[key] = value } }
-    if let connected = result["connected"] as? Int { sample.extra["connected"] = Double(connected) }
+    for key in ["rss_per_socket", "idle_cpu"] { if let value = result[key] as? Double { sample.extra[key] = value } }
     return sample
 }
 
