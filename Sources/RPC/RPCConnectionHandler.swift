@@ -208,27 +208,46 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
         self.lastWrite = promise.futureResult
     }
 
+    /// Queues a batch of notification lines (see ``RPCConnection/notify(line:)``). Each line
+    /// is queued and written in turn, so a batch larger than the queue's bound is not cut
+    /// for a client that keeps up: only what the socket cannot take waits, and only that
+    /// counts against the bound.
     func enqueueNotifications(_ lines: [[UInt8]]) {
         guard !self.closing, let context = self.context else { return }
+        var wrote = false
         for line in lines {
             self.notifications.append(line)
             self.notificationBytes += line.count
+            while self.notifications.count > self.limits.maxQueuedNotifications
+                || (self.notificationBytes > self.limits.maxQueuedNotificationBytes && self.notifications.count > 1)
+            {
+                self.notificationBytes -= self.notifications.removeFirst().count
+                self.dropped += 1
+            }
+            wrote = self.writeNotifications(context) || wrote
         }
-        while self.notifications.count > self.limits.maxQueuedNotifications
-            || (self.notificationBytes > self.limits.maxQueuedNotificationBytes && self.notifications.count > 1)
-        {
-            self.notificationBytes -= self.notifications.removeFirst().count
-            self.dropped += 1
-        }
-        if context.channel.isWritable { self.drainNotifications() }
+        if wrote { context.flush() }
     }
 
     /// Writes queued notifications while the channel is writable, telling the client first
     /// how many were dropped since it last heard.
     private func drainNotifications(force: Bool = false) {
         guard let context = self.context else { return }
-        var wrote = false
-        while (force || context.channel.isWritable), self.dropped > 0 || !self.notifications.isEmpty {
+        if self.writeNotifications(context, force: force) { context.flush() }
+    }
+
+    /// Writes queued notifications while the channel takes them, without a final flush; when
+    /// unflushed writes make it unwritable, flushes once to let the socket take them and
+    /// goes on if that freed it. Returns whether anything is left unflushed.
+    private func writeNotifications(_ context: ChannelHandlerContext, force: Bool = false) -> Bool {
+        var unflushed = false
+        while self.dropped > 0 || !self.notifications.isEmpty {
+            if !force, !context.channel.isWritable {
+                guard unflushed else { break }
+                context.flush()
+                unflushed = false
+                guard context.channel.isWritable else { break }
+            }
             if self.dropped > 0, let method = self.limits.laggedNotificationMethod {
                 self.write(RPCNotification(method: method, params: ["dropped": .number(JSONNumber(self.dropped))]).line)
                 self.dropped = 0
@@ -238,9 +257,9 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
                 self.notificationBytes -= line.count
                 self.write(line)
             }
-            wrote = true
+            unflushed = true
         }
-        if wrote { context.flush() }
+        return unflushed
     }
 
     // MARK: - Closing
