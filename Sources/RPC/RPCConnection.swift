@@ -63,9 +63,6 @@ final class FollowUps: Sendable {
     }
 }
 
-/// A method handler: `params` as sent (or `nil`), the context; returns the `result`.
-public typealias RPCHandler = @Sendable (JSON?, RPCRequestContext) async throws(RPCError) -> JSON
-
 /// One client connection, as the daemon sees it. Every method may be called from any thread;
 /// none blocks.
 ///
@@ -83,8 +80,6 @@ public final class RPCConnection: Sendable, CustomStringConvertible {
     public let peer: PeerCredentials?
     let handler: RPCConnectionHandler
     let channel: any Channel
-    /// The lines' calls, consumed by the server's task for this connection.
-    let works: AsyncStream<Work>
     /// Notification lines on their way to the event loop (see ``notify(line:)``).
     private let handoff = NIOLockedValueBox(Handoff())
 
@@ -93,8 +88,7 @@ public final class RPCConnection: Sendable, CustomStringConvertible {
         var scheduled = false
     }
 
-    init(id: Int, peer: PeerCredentials?, handler: RPCConnectionHandler, channel: any Channel, works: AsyncStream<Work>) {
-        self.works = works
+    init(id: Int, peer: PeerCredentials?, handler: RPCConnectionHandler, channel: any Channel) {
         self.id = id
         self.peer = peer
         self.handler = handler
@@ -139,7 +133,13 @@ public final class RPCConnection: Sendable, CustomStringConvertible {
     /// client has subscriptions; setting it back to `false` closes a half-closed connection.
     public func setKeepOpen(_ keepOpen: Bool) {
         let handler = self.handler
-        self.channel.eventLoop.execute { handler.setKeepOpen(keepOpen) }
+        // At once on the connection's own loop: a call that subscribes there must keep the
+        // connection open before the client's end of input, read next, is handled.
+        if self.channel.eventLoop.inEventLoop {
+            handler.setKeepOpen(keepOpen)
+        } else {
+            self.channel.eventLoop.execute { handler.setKeepOpen(keepOpen) }
+        }
     }
 
     /// Whether the connection is still open.
@@ -159,18 +159,6 @@ public final class RPCConnection: Sendable, CustomStringConvertible {
     public var description: String { "rpc#\(self.id)" }
 
     // MARK: - Server side
-
-    /// The calls of one line to run, produced on the event loop.
-    enum Work: Sendable {
-        case single(RPCCall)
-        case batch([RPCBatchItem], admitted: Int)
-    }
-
-    /// Hands a finished call's output back to the event loop.
-    func complete(line: [UInt8]?, calls: Int) {
-        let handler = self.handler
-        self.channel.eventLoop.execute { handler.completed(line: line, calls: calls) }
-    }
 
     /// Graceful stop: read no more, answer what is in flight, then close.
     func beginShutdown() {

@@ -2,8 +2,9 @@ import NIOCore
 import SioJSON
 
 /// The channel handler of one connection: frames lines, admits calls under the per-client
-/// limit, writes responses and queued notifications with NIO backpressure, and closes when
-/// nothing more is owed (siod RPC § Framing, § Half-close).
+/// limit and starts them in the order they arrived, writes responses and queued notifications
+/// with NIO backpressure, and closes when nothing more is owed (siod RPC § Framing,
+/// § Half-close).
 ///
 /// All state is confined to the channel's event loop; the ``RPCConnection`` handle hops there.
 /// Reading pauses while the channel is unwritable, so a client that sends but does not read
@@ -14,7 +15,9 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
     typealias OutboundOut = ByteBuffer
 
     private let limits: RPCLimits
-    private let works: AsyncStream<RPCConnection.Work>.Continuation
+    private let methods: [String: RPCMethod]
+    /// Set once the connection exists; cleared when the channel closes.
+    var connection: RPCConnection?
     private var context: ChannelHandlerContext?
     private var framer: LineFramer
 
@@ -27,8 +30,8 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var keepOpen = false
     /// Calls admitted and not yet finished (the per-client limit counts these).
     private var callsInFlight = 0
-    /// Lines handed to the task side and not yet answered.
-    private var worksPending = 0
+    /// Lines started and not yet answered.
+    private var linesPending = 0
     private var readPending = false
     private var lastWrite: EventLoopFuture<Void>?
 
@@ -38,9 +41,9 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// A flush task is queued on the event loop (``flushSoon()``).
     private var flushScheduled = false
 
-    init(limits: RPCLimits, works: AsyncStream<RPCConnection.Work>.Continuation) {
+    init(limits: RPCLimits, methods: [String: RPCMethod]) {
         self.limits = limits
-        self.works = works
+        self.methods = methods
         self.framer = LineFramer(maxLineLength: limits.maxLineLength)
     }
 
@@ -93,7 +96,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
     func channelInactive(context: ChannelHandlerContext) {
         self.closing = true
         self.notifications.removeAll()
-        self.works.finish()
+        self.connection = nil
         context.fireChannelInactive()
     }
 
@@ -133,7 +136,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
                 if let id = call.id { self.write(Self.overloaded(id: id, limit: self.limits).line) }
                 return
             }
-            self.admit(.single(call), calls: 1)
+            self.start([.call(call)], calls: 1, isBatch: false)
         case .batch(let items):
             // Calls beyond the limit get `overloaded`; an overloaded notification is dropped
             // unanswered, as any notification's error is (§ 4.1).
@@ -159,7 +162,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
                 if !errors.isEmpty { self.write(RPCResponse.batchLine(errors)) }
                 return
             }
-            self.admit(.batch(kept, admitted: admitted), calls: admitted)
+            self.start(kept, calls: admitted, isBatch: true)
         }
     }
 
@@ -170,16 +173,45 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
         )
     }
 
-    private func admit(_ work: RPCConnection.Work, calls: Int) {
+    /// Starts the calls of one line, in order: an immediate method runs here and now, a task
+    /// method as a task. The line's response is written once every call is answered.
+    private func start(_ items: [RPCBatchItem], calls: Int, isBatch: Bool) {
+        guard let context = self.context, let connection = self.connection else { return }
         self.callsInFlight += calls
-        self.worksPending += 1
-        self.works.yield(work)
+        self.linesPending += 1
+        let line = PendingLine(eventLoop: context.eventLoop, handler: self, items: items.count, calls: calls, isBatch: isBatch)
+        for (index, item) in items.enumerated() {
+            switch item {
+            case .answered(let response):
+                line.set(index, response)
+            case .call(let call):
+                let reply = RPCReply(line: line, index: index, call: call)
+                guard let method = self.methods[call.method] else {
+                    reply.fail(.methodNotFound(call.method))
+                    continue
+                }
+                let request = RPCRequestContext(connection: connection, id: call.id, method: call.method)
+                line.addFollowUps(request.followUps)
+                switch method {
+                case .immediate(let body):
+                    body(call.params, request, reply)
+                case .task(let body):
+                    Task {
+                        do throws(RPCError) {
+                            reply.succeed(try await body(call.params, request))
+                        } catch {
+                            reply.fail(error)
+                        }
+                    }
+                }
+            }
+        }
     }
 
-    /// A line's calls finished on the task side.
+    /// A line's calls are all answered.
     func completed(line: [UInt8]?, calls: Int) {
         self.callsInFlight -= calls
-        self.worksPending -= 1
+        self.linesPending -= 1
         guard self.context != nil else { return }
         if let line {
             self.write(line)
@@ -277,7 +309,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     /// Closes once the input ended, every response is written, and nothing keeps us open.
     private func closeIfDone() {
-        guard self.inputClosed, !self.closing, self.worksPending == 0, self.stopping || !self.keepOpen else { return }
+        guard self.inputClosed, !self.closing, self.linesPending == 0, self.stopping || !self.keepOpen else { return }
         self.drainNotifications(force: true)
         self.closeAfterWrites()
     }

@@ -13,15 +13,15 @@ import Musl
 /// A JSON-RPC 2.0 server on a Unix stream socket, one message per line (siod RPC).
 ///
 /// ```swift
-/// let server = RPCServer(listen: .path("/run/siod/siod.sock"), methods: ["daemon.ping": { _, _ in "pong" }])
+/// let server = RPCServer(listen: .path("/run/siod/siod.sock"), methods: ["daemon.ping": .task { _, _ in "pong" }])
 /// try await server.start()        // binds; throws if another server is live there
 /// try await server.run()          // serves until stop() or cancellation
 /// ```
 ///
-/// Calls run as child tasks of ``run()``; a connection's calls run concurrently (up to
-/// ``RPCLimits/maxConcurrentRequestsPerClient``) and their responses are written as they
-/// finish, so clients correlate by `id`. ``stop()`` is graceful: no new connections, no new
-/// requests read, in-flight calls answered, then every connection closed.
+/// A connection's calls start in the order they arrive, on its event loop (``RPCMethod``); up
+/// to ``RPCLimits/maxConcurrentRequestsPerClient`` may be in flight, and their responses are
+/// written as they finish, so clients correlate by `id`. ``stop()`` is graceful: no new
+/// connections, no new requests read, in-flight calls answered, then every connection closed.
 public final class RPCServer: Sendable {
     /// Where to listen.
     public enum Listen: Sendable, Hashable {
@@ -37,7 +37,7 @@ public final class RPCServer: Sendable {
     public let listen: Listen
     /// The bounds it enforces.
     public let limits: RPCLimits
-    private let methods: [String: RPCHandler]
+    private let methods: [String: RPCMethod]
     private let group: any EventLoopGroup
     private let logger: Logger
     private let state = NIOLockedValueBox(State())
@@ -56,7 +56,7 @@ public final class RPCServer: Sendable {
     public init(
         listen: Listen,
         limits: RPCLimits = RPCLimits(),
-        methods: [String: RPCHandler],
+        methods: [String: RPCMethod],
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "siod.rpc")
     ) {
@@ -95,13 +95,12 @@ public final class RPCServer: Sendable {
         self.logger.info("rpc listening", metadata: ["rpc.listen": "\(self.listen)"])
     }
 
-    /// Serves calls until ``stop()`` (or cancellation, which stops) and every connection
-    /// has closed.
+    /// Serves until ``stop()`` (or cancellation, which stops) and every connection has closed.
     public func run() async {
         await withTaskCancellationHandler {
             await withDiscardingTaskGroup { group in
                 for await connection in self.incoming {
-                    group.addTask { await self.serve(connection) }
+                    group.addTask { try? await connection.channel.closeFuture.get() }
                 }
             }
         } onCancel: {
@@ -154,9 +153,9 @@ public final class RPCServer: Sendable {
         case .success(let value):
             id = value
         }
-        let (works, continuation) = AsyncStream<RPCConnection.Work>.makeStream()
-        let handler = RPCConnectionHandler(limits: limits, works: continuation)
-        let connection = RPCConnection(id: id, peer: peer, handler: handler, channel: channel, works: works)
+        let handler = RPCConnectionHandler(limits: limits, methods: self.methods)
+        let connection = RPCConnection(id: id, peer: peer, handler: handler, channel: channel)
+        handler.connection = connection
         self.state.withLockedValue { $0.connections[id] = connection }
         channel.closeFuture.whenComplete { _ in
             self.state.withLockedValue { state in
@@ -169,62 +168,6 @@ public final class RPCServer: Sendable {
         }
         return channel.pipeline.addHandler(handler).map {
             if case .terminated = self.incomingContinuation.yield(connection) { channel.close(promise: nil) }
-        }
-    }
-
-    private func serve(_ connection: RPCConnection) async {
-        await withDiscardingTaskGroup { group in
-            for await work in connection.works {
-                group.addTask { await self.perform(work, on: connection) }
-            }
-        }
-    }
-
-    // MARK: - Calls
-
-    private func perform(_ work: RPCConnection.Work, on connection: RPCConnection) async {
-        switch work {
-        case .single(let call):
-            let (response, followUps) = await self.call(call, on: connection)
-            connection.complete(line: call.isNotification ? nil : response.line, calls: 1)
-            followUps?.run()
-        case .batch(let items, let admitted):
-            let (responses, followUps) = await withTaskGroup(of: (Int, RPCResponse?, FollowUps?).self) { group in
-                for (index, item) in items.enumerated() {
-                    switch item {
-                    case .call(let call):
-                        group.addTask {
-                            let (response, followUps) = await self.call(call, on: connection)
-                            return (index, call.isNotification ? nil : response, followUps)
-                        }
-                    case .answered(let response):
-                        group.addTask { (index, response, nil) }
-                    }
-                }
-                var ordered = [RPCResponse?](repeating: nil, count: items.count)
-                var followUps: [FollowUps] = []
-                for await (index, response, actions) in group {
-                    ordered[index] = response
-                    if let actions { followUps.append(actions) }
-                }
-                return (ordered.compactMap { $0 }, followUps)
-            }
-            // Only notifications: nothing at all, not even `[]` (§ 6).
-            connection.complete(line: responses.isEmpty ? nil : RPCResponse.batchLine(responses), calls: admitted)
-            for actions in followUps { actions.run() }
-        }
-    }
-
-    private func call(_ call: RPCCall, on connection: RPCConnection) async -> (RPCResponse, FollowUps?) {
-        let id = call.id ?? .null
-        guard let handler = self.methods[call.method] else {
-            return (RPCResponse(id: id, outcome: .failure(.methodNotFound(call.method))), nil)
-        }
-        let context = RPCRequestContext(connection: connection, id: call.id, method: call.method)
-        do throws(RPCError) {
-            return (RPCResponse(id: id, outcome: .success(try await handler(call.params, context))), context.followUps)
-        } catch {
-            return (RPCResponse(id: id, outcome: .failure(error)), context.followUps)
         }
     }
 

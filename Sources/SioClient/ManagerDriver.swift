@@ -1,130 +1,167 @@
 import Foundation
-import AsyncHTTPClient
-import HTTPTypes
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
-import NIOHTTP1
-import NIOSSL
 import SioJSON
 import SioProtocol
-import WSClient
-import WSCompression
-import WSCore
 
-/// The event pump of one ``Manager``: the only code that touches its ``ManagerStateMachine``.
-/// It consumes the Manager's inputs one at a time, feeds them to the machine with the current
-/// time, and carries out the returned actions: transports and timers start here as child tasks
-/// or scheduled tasks that post their results back as inputs.
-final class ManagerDriver {
-    let manager: Manager
-    var machine: ManagerStateMachine
-    private let eventLoop: any EventLoop
+/// The driver of one ``Manager``: the only code that touches its ``ManagerStateMachine``.
+///
+/// It is confined to the Manager's event loop, as a SwiftNIO channel handler is: every input
+/// (a user call, a transport's result, a timer) is handled there, one at a time, by feeding it
+/// to the machine with the current time and carrying out the returned actions synchronously.
+/// Transports are channels on the same loop and timers are tasks scheduled on it, so an event
+/// goes from the socket to the application, and an emit from the caller to the socket,
+/// without a task or a queue in between.
+final class ManagerDriver: @unchecked Sendable {
+    // Set at init, read from any thread.
+    let eventLoop: any EventLoop
+    let eventLoopGroup: any EventLoopGroup
+    let options: ManagerOptions
+    let engineURL: EngineURL
+    let logger: Logger
+    let finished: EventLoopPromise<Void>
+    let reportsEnginePackets = NIOLockedValueBox(false)
+    private let state: NIOLockedValueBox<Manager.SharedState>
+    private let events: EventSink<ManagerEvent>
+
+    // Everything below is touched only on `eventLoop`.
+    private(set) var machine: ManagerStateMachine
+    private var lifecycle = Lifecycle.running
+    /// An input is being handled: inputs submitted meanwhile (by an event handler, by a
+    /// channel event that a write set off) wait for the next turn of the loop.
+    private var busy = false
     private var timers: [ManagerTimer: Scheduled<Void>] = [:]
-    var webSockets: [ConnectionID: AsyncStream<SioProtocol.WebSocketMessage>.Continuation] = [:]
-    private var waitingAcks: [EmitToken: (EmitStatus, CheckedContinuation<EmitReply, Never>)] = [:]
-    private var nextToken: UInt64 = 0
-    /// The sockets in the order the pump learned of them: a namespace closed and reopened gets
-    /// its events on the new socket only from the moment the new one was added.
-    private var sockets: [String: Socket] = [:]
-    var cookies = CookieJar()
-    var httpClient: HTTPClient?
-    var random = SystemRandomNumberGenerator()
-    /// WebSockets whose task has not ended yet (closing ones included).
-    var liveWebSockets: Set<ConnectionID> = []
-    /// Polling requests whose task has not ended yet.
+    /// Open and closing WebSockets, until their channel is closed.
+    var webSockets: [ConnectionID: WebSocketTransport] = [:]
+    /// The requests of each polling transport, to cancel when the engine closes it.
+    var polling: [ConnectionID: PollingRequests] = [:]
+    /// Polling requests not yet completed (cancelled ones included).
     var requestsInFlight = 0
-    /// Ends the requests of a polling transport the engine has closed (they would otherwise
-    /// hold a pooled connection until their deadline).
-    var pollingClosers: [ConnectionID: TransportCloser] = [:]
-    private var shuttingDown = false
-    private var finished = false
-    private var shutdownDeadline: Scheduled<Void>?
+    private var waitingAcks: [EmitToken: (EmitStatus, EmitCompletion)] = [:]
+    private var nextToken: UInt64 = 0
+    /// The sockets in the order the driver learned of them: a namespace closed and reopened
+    /// gets its events on the new socket only from the moment the new one was added.
+    private var sockets: [String: Socket] = [:]
+    /// What each socket's snapshot says now, to update it only when it changes.
+    private var published: [String: Snapshot] = [:]
+    private var publishedEngine: (TransportKind?, String?) = (nil, nil)
+    var cookies = CookieJar()
+    var random = SystemRandomNumberGenerator()
+    /// The HTTP client of the polling transport (shared with other Managers), made on first use.
+    var httpClient: PollingClient?
 
-    init(manager: Manager) {
-        self.manager = manager
-        self.machine = ManagerStateMachine(
-            configuration: manager.options.managerConfiguration, random: SystemRandomNumberGenerator()
-        )
-        self.eventLoop = manager.eventLoopGroup.any()
+    private enum Lifecycle {
+        case running
+        case shuttingDown(deadline: Scheduled<Void>)
+        case finished
+    }
+
+    private struct Snapshot: Equatable {
+        var id: String?
+        var connected: Bool
+        var active: Bool
+        var recovered: Bool
+        var recovery: Recovery?
+    }
+
+    init(
+        eventLoop: any EventLoop, eventLoopGroup: any EventLoopGroup, options: ManagerOptions, engineURL: EngineURL,
+        logger: Logger, state: NIOLockedValueBox<Manager.SharedState>, events: EventSink<ManagerEvent>
+    ) {
+        self.eventLoop = eventLoop
+        self.eventLoopGroup = eventLoopGroup
+        self.options = options
+        self.engineURL = engineURL
+        self.logger = logger
+        self.state = state
+        self.events = events
+        self.finished = eventLoop.makePromise(of: Void.self)
+        self.machine = ManagerStateMachine(configuration: options.managerConfiguration, random: SystemRandomNumberGenerator())
     }
 
     /// The HTTP CONNECT proxy for this Manager's server, from the options or the environment.
     var proxy: ManagerOptions.Proxy? {
-        self.manager.options.effectiveProxy(
-            host: self.manager.engineURL.host, secure: self.manager.engineURL.secure,
-            environment: ProcessInfo.processInfo.environment
+        self.options.effectiveProxy(
+            host: self.engineURL.host, secure: self.engineURL.secure, environment: ProcessInfo.processInfo.environment
         )
     }
 
     /// Monotonic milliseconds.
     var now: Int64 { Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000) }
 
-    func run() async throws {
-        // A WebSocket-only Manager needs no HTTP client (and its connection pool).
-        let client = self.manager.options.transports.contains(.polling) ? self.makeHTTPClient() : nil
-        self.httpClient = client
-        defer { self.httpClient = nil }
-        let inputs = self.manager.input
-        await withDiscardingTaskGroup { group in
-            // Ends on shutdown once the transports are closed (or a second has passed), or when
-            // the task running `run()` is cancelled (`next()` then returns nil).
-            pump: while let input = await inputs.next() {
-                switch input {
-                case .shutdown(let keeping):
-                    if !self.shuttingDown { self.beginShutdown(keepingSessions: keeping, group: &group) }
-                case .shutdownDeadline:
-                    break pump
-                case .emit where self.shuttingDown, .sendAck where self.shuttingDown:
-                    Self.refuse(input)
-                default:
-                    self.handle(input, group: &group)
-                }
-                if self.shuttingDown && self.liveWebSockets.isEmpty && self.requestsInFlight == 0 { break }
-            }
-            self.finishShutdown()
-            group.cancelAll()
+    // MARK: - Submitting inputs
+
+    /// Hands `input` to the driver from any thread: at once when called on the Manager's event
+    /// loop, else on its next turn. Inputs submitted from one thread are handled in order.
+    func submit(_ input: ManagerInput) {
+        if self.eventLoop.inEventLoop {
+            self.handle(input)
+        } else {
+            self.eventLoop.execute { self.handle(input) }
         }
-        // Nothing is accepted any more; calls that were already queued get an answer.
-        self.manager.input.finish()
-        while let input = await inputs.next() {
+    }
+
+    func submit(_ request: EmitRequest, _ completion: @escaping EmitCompletion) {
+        self.submit(.emit(request, completion))
+    }
+
+    func submitAck(_ namespace: String, _ ackId: UInt64, _ arguments: EventArguments, _ completion: @escaping @Sendable (Result<Void, ClientError>) -> Void) {
+        self.submit(.sendAck(namespace, ackId, arguments, completion))
+    }
+
+    /// Handles one input on the event loop (the transports call this directly).
+    func handle(_ input: ManagerInput) {
+        self.eventLoop.preconditionInEventLoop()
+        guard !self.busy else {
+            self.eventLoop.execute { self.handle(input) }
+            return
+        }
+        self.busy = true
+        defer { self.busy = false }
+        switch self.lifecycle {
+        case .finished:
             Self.refuse(input)
+            return
+        case .shuttingDown:
+            switch input {
+            case .emit, .sendAck:
+                Self.refuse(input)
+                return
+            case .shutdown:
+                return
+            case .shutdownDeadline:
+                self.finishShutdown()
+                return
+            default:
+                self.dispatch(input)
+            }
+            if self.webSockets.isEmpty && self.requestsInFlight == 0 { self.finishShutdown() }
+        case .running:
+            self.dispatch(input)
         }
-        try? await client?.shutdown()
     }
 
     /// Answers a call that arrived after shutdown.
     static func refuse(_ input: ManagerInput) {
         switch input {
         case .emit(_, let reply):
-            reply.resume(returning: .refused(.notRunning))
+            reply(.refused(.notRunning))
         case .sendAck(_, _, _, let reply):
-            reply.resume(returning: .failure(.notRunning))
-        case .addSocket, .removeSocket, .setAuth, .provideAuth, .connect, .disconnect, .open, .close, .dropConnection, .shutdown, .shutdownDeadline,
+            reply(.failure(.notRunning))
+        case .addSocket(let socket, _, _):
+            // Its stream must still end, or its reader would wait forever.
+            socket.finish()
+        case .removeSocket, .setAuth, .provideAuth, .connect, .disconnect, .open, .close, .dropConnection, .shutdown, .shutdownDeadline,
              .pollCompleted, .pollFailed, .postCompleted, .postFailed, .webSocketOpened, .webSocketReceived,
              .webSocketClosed, .webSocketFailed, .timerFired:
             break
         }
     }
 
-    private func makeHTTPClient() -> HTTPClient {
-        var configuration = HTTPClient.Configuration()
-        configuration.tlsConfiguration = self.manager.options.tls
-        configuration.redirectConfiguration = .disallow
-        configuration.decompression = .disabled
-        configuration.httpVersion = .http1Only
-        // A refused connection or failed TLS handshake is the attempt's `xhr poll error` at once,
-        // as in the reference; the Manager's backoff does the retrying (AsyncHTTPClient would
-        // otherwise retry quietly until the request's deadline and the attempt end in `timeout`).
-        configuration.connectionPool.retryConnectionEstablishment = false
-        if let proxy = self.proxy {
-            configuration.proxy = .server(host: proxy.host, port: proxy.port)
-        }
-        return HTTPClient(eventLoopGroupProvider: .shared(self.manager.eventLoopGroup), configuration: configuration)
-    }
-
     // MARK: - Inputs
 
-    private func handle(_ input: ManagerInput, group: inout DiscardingTaskGroup) {
+    private func dispatch(_ input: ManagerInput) {
         let now = self.now
         var actions: [ManagerAction]
         switch input {
@@ -133,10 +170,10 @@ final class ManagerDriver {
             do {
                 try self.machine.addSocket(namespace, options: options, recovery: recovery.map { ($0.pid, $0.offset) })
                 self.sockets[namespace] = socket
+                self.published[namespace] = nil
             } catch {
-                // Its stream must still end, or its reader would wait forever.
                 socket.finish()
-                self.manager.logger.warning("socket refused", metadata: ["namespace": "\(namespace)", "reason": "\(error)"])
+                self.logger.warning("socket refused", metadata: ["namespace": "\(namespace)", "reason": "\(error)"])
             }
             actions = []
         case .setAuth(let namespace, let auth):
@@ -148,11 +185,15 @@ final class ManagerDriver {
                 self.refused("provideAuth", namespace, error)
             }
         case .connect(let namespace):
+            self.sockets[namespace]?.activationHandled()
+            self.published[namespace] = nil
             do { actions = try self.machine.connect(namespace, now: now) } catch {
                 actions = []
                 self.refused("connect", namespace, error)
             }
         case .disconnect(let namespace):
+            self.sockets[namespace]?.activationHandled()
+            self.published[namespace] = nil
             do { actions = try self.machine.disconnect(namespace, now: now) } catch {
                 actions = []
                 self.refused("disconnect", namespace, error)
@@ -161,7 +202,8 @@ final class ManagerDriver {
             actions = self.machine.removeSocket(namespace, now: now)
             // Its last events (the `io client disconnect`) go out first, then its stream ends.
             self.publishState()
-            self.execute(actions, group: &group)
+            self.execute(actions)
+            self.published[namespace] = nil
             self.sockets.removeValue(forKey: namespace)?.finish()
             return
         case .emit(let request, let reply):
@@ -169,10 +211,10 @@ final class ManagerDriver {
         case .sendAck(let namespace, let ackId, let arguments, let reply):
             do {
                 actions = try self.machine.sendAck(namespace, ackId: ackId, arguments, now: now)
-                reply.resume(returning: .success(()))
+                reply(.success(()))
             } catch {
                 actions = []
-                reply.resume(returning: .failure(.emit(error)))
+                reply(.failure(.emit(error)))
             }
         case .open:
             actions = self.machine.open(now: now)
@@ -180,39 +222,36 @@ final class ManagerDriver {
             actions = self.machine.close(now: now)
         case .dropConnection:
             actions = self.machine.dropConnection(now: now)
-        case .shutdown, .shutdownDeadline:
-            actions = []
+        case .shutdown(let keeping):
+            self.beginShutdown(keepingSessions: keeping)
+            return
+        case .shutdownDeadline:
+            return
         case .pollCompleted(let id, let body, let setCookies):
-            self.requestsInFlight -= 1
             self.cookies.store(setCookies, now: now)
-            if self.manager.reportsEnginePackets {
-                for packet in PollingPayload.decode(body).packets { self.manager.eventSink.yield(.enginePacket(.received, packet)) }
+            if self.reportsEnginePackets.withLockedValue({ $0 }) {
+                for packet in PollingPayload.decode(body).packets { self.events.yield(.enginePacket(.received, packet)) }
             }
             actions = self.machine.pollCompleted(id, body: body, now: now)
         case .pollFailed(let id, let error):
-            self.requestsInFlight -= 1
             actions = self.machine.pollFailed(id, error, now: now)
         case .postCompleted(let id, let setCookies):
-            self.requestsInFlight -= 1
             self.cookies.store(setCookies, now: now)
             actions = self.machine.postCompleted(id, now: now)
         case .postFailed(let id, let error):
-            self.requestsInFlight -= 1
             actions = self.machine.postFailed(id, error, now: now)
         case .webSocketOpened(let id):
             actions = self.machine.webSocketOpened(id, now: now)
         case .webSocketReceived(let id, let message):
-            if self.manager.reportsEnginePackets, let packet = try? EnginePacket(decodingWebSocket: message) {
-                self.manager.eventSink.yield(.enginePacket(.received, packet))
+            if self.reportsEnginePackets.withLockedValue({ $0 }), let packet = try? EnginePacket(decodingWebSocket: message) {
+                self.events.yield(.enginePacket(.received, packet))
             }
             actions = self.machine.webSocketReceived(id, message, now: now)
         case .webSocketClosed(let id, let description):
-            self.liveWebSockets.remove(id)
-            self.webSockets.removeValue(forKey: id)?.finish()
+            self.webSockets[id] = nil
             actions = self.machine.webSocketClosed(id, description: description, now: now)
         case .webSocketFailed(let id, let error):
-            self.liveWebSockets.remove(id)
-            self.webSockets.removeValue(forKey: id)?.finish()
+            self.webSockets.removeValue(forKey: id)?.abort()
             actions = self.machine.webSocketFailed(id, error, now: now)
         case .timerFired(let timer):
             self.timers[timer] = nil
@@ -220,15 +259,15 @@ final class ManagerDriver {
         }
         // State first, so a consumer woken by `connect` reads `connected == true`.
         self.publishState()
-        self.execute(actions, group: &group)
+        self.execute(actions)
     }
 
     /// A call the machine refused (unknown namespace): nothing to answer, so it is logged.
     private func refused(_ call: String, _ namespace: String, _ error: any Error) {
-        self.manager.logger.warning("\(call) refused", metadata: ["namespace": "\(namespace)", "reason": "\(error)"])
+        self.logger.warning("\(call) refused", metadata: ["namespace": "\(namespace)", "reason": "\(error)"])
     }
 
-    private func emit(_ request: EmitRequest, reply: CheckedContinuation<EmitReply, Never>, now: Int64) -> [ManagerAction] {
+    private func emit(_ request: EmitRequest, reply: @escaping EmitCompletion, now: Int64) -> [ManagerAction] {
         var options = request.options
         var token: EmitToken?
         if request.wantsAck {
@@ -241,20 +280,24 @@ final class ManagerDriver {
             if let token, status != .dropped {
                 self.waitingAcks[token] = (status, reply)
             } else {
-                reply.resume(returning: .done(status, request.wantsAck ? .failure(.emit(.notConnected)) : nil))
+                reply(.done(status, request.wantsAck ? .failure(.emit(.notConnected)) : nil))
             }
             return actions
         } catch {
-            reply.resume(returning: .refused(.emit(error)))
+            reply(.refused(.emit(error)))
             return []
         }
     }
 
+    // MARK: - Shutdown
+
     /// Shutdown, first step: every socket leaves (DISCONNECT for the connected ones), the engine
-    /// closes as it would on `manager.close()`, and the pump keeps running until the transports
+    /// closes as it would on `manager.close()`, and the driver goes on until the transports
     /// have delivered that, for at most a second.
-    private func beginShutdown(keepingSessions: Set<String>, group: inout DiscardingTaskGroup) {
-        self.shuttingDown = true
+    private func beginShutdown(keepingSessions: Set<String>) {
+        guard case .running = self.lifecycle else { return }
+        let deadline = self.eventLoop.scheduleTask(in: .seconds(1)) { self.handle(.shutdownDeadline) }
+        self.lifecycle = .shuttingDown(deadline: deadline)
         let now = self.now
         var actions: [ManagerAction] = []
         for namespace in self.machine.namespaces where !keepingSessions.contains(namespace) {
@@ -262,28 +305,25 @@ final class ManagerDriver {
         }
         actions += self.machine.close(now: now)
         self.publishState()
-        self.execute(actions, group: &group)
-        let input = self.manager.input
-        self.shutdownDeadline = self.eventLoop.scheduleTask(in: .seconds(1)) {
-            input.yield(.shutdownDeadline)
-        }
+        self.execute(actions)
+        if self.webSockets.isEmpty && self.requestsInFlight == 0 { self.finishShutdown() }
     }
 
-    /// Shutdown, last step (also when `run()` is cancelled): timers cancelled, transports
-    /// closed, waiting emits answered, event streams finished, snapshots cleared.
+    /// Shutdown, last step: timers cancelled, transports closed, waiting emits answered, event
+    /// streams finished, snapshots cleared.
     private func finishShutdown() {
-        guard !self.finished else { return }
-        self.finished = true
-        self.shutdownDeadline?.cancel()
+        if case .shuttingDown(let deadline) = self.lifecycle { deadline.cancel() }
+        if case .finished = self.lifecycle { return }
+        self.lifecycle = .finished
         for (_, scheduled) in self.timers { scheduled.cancel() }
         self.timers.removeAll()
-        for (_, socket) in self.webSockets { socket.finish() }
+        for (_, transport) in self.webSockets { transport.abort() }
         self.webSockets.removeAll()
-        for (_, closer) in self.pollingClosers { closer.close() }
-        self.pollingClosers.removeAll()
-        for (_, (_, reply)) in self.waitingAcks { reply.resume(returning: .done(.sent, .failure(.ack(.closed)))) }
+        for (_, requests) in self.polling { requests.cancel() }
+        self.polling.removeAll()
+        for (_, (_, reply)) in self.waitingAcks { reply(.done(.sent, .failure(.ack(.closed)))) }
         self.waitingAcks.removeAll()
-        let sockets = self.manager.state.withLockedValue { state -> [Socket] in
+        let sockets = self.state.withLockedValue { state -> [Socket] in
             state.transport = nil
             state.engineId = nil
             return Array(state.sockets.values)
@@ -291,73 +331,83 @@ final class ManagerDriver {
         for socket in sockets { socket.finish() }
         for (_, socket) in self.sockets { socket.finish() }
         self.sockets.removeAll()
-        self.manager.eventSink.finish()
+        self.events.finish()
+        self.httpClient?.release()
+        self.httpClient = nil
+        self.finished.succeed(())
     }
 
     // MARK: - Actions
 
-    private func execute(_ actions: [ManagerAction], group: inout DiscardingTaskGroup) {
+    private func execute(_ actions: [ManagerAction]) {
         for action in actions {
             switch action {
             case .get(let id, let sid):
-                self.startGet(id, sid: sid, group: &group)
+                self.startGet(id, sid: sid)
             case .post(let id, let sid, let body):
-                if self.manager.reportsEnginePackets {
-                    for packet in PollingPayload.decode(body).packets { self.manager.eventSink.yield(.enginePacket(.sent, packet)) }
+                if self.reportsEnginePackets.withLockedValue({ $0 }) {
+                    for packet in PollingPayload.decode(body).packets { self.events.yield(.enginePacket(.sent, packet)) }
                 }
-                self.startPost(id, sid: sid, body: body, group: &group)
+                self.startPost(id, sid: sid, body: body)
             case .openWebSocket(let id, let sid):
-                self.openWebSocket(id, sid: sid, group: &group)
-            case .sendWebSocket(let id, let messages, _):
-                guard let socket = self.webSockets[id] else { continue }
-                let reports = self.manager.reportsEnginePackets
-                for message in messages {
-                    if reports, let packet = try? EnginePacket(decodingWebSocket: message) {
-                        self.manager.eventSink.yield(.enginePacket(.sent, packet))
+                self.openWebSocket(id, sid: sid)
+            case .sendWebSocket(let id, let messages, let compress):
+                guard let transport = self.webSockets[id] else { continue }
+                if self.reportsEnginePackets.withLockedValue({ $0 }) {
+                    for message in messages {
+                        if let packet = try? EnginePacket(decodingWebSocket: message) { self.events.yield(.enginePacket(.sent, packet)) }
                     }
-                    socket.yield(message)
                 }
+                transport.send(messages, compress: compress)
             case .closeTransport(let id):
-                self.webSockets.removeValue(forKey: id)?.finish()
-                self.pollingClosers.removeValue(forKey: id)?.close()
+                self.webSockets[id]?.close()
+                self.polling.removeValue(forKey: id)?.cancel()
             case .scheduleTimer(let timer, let delay):
                 self.timers[timer]?.cancel()
-                let input = self.manager.input
                 self.timers[timer] = self.eventLoop.scheduleTask(in: .milliseconds(delay)) {
-                    input.yield(.timerFired(timer))
+                    self.handle(.timerFired(timer))
                 }
             case .cancelTimer(let timer):
                 self.timers.removeValue(forKey: timer)?.cancel()
             case .manager(let event):
-                self.manager.eventSink.yield(event)
+                self.events.yield(event)
             case .socket(let namespace, let event):
-                self.dispatch(event, namespace: namespace)
+                self.deliver(event, namespace: namespace)
             }
         }
     }
 
-    private func dispatch(_ event: SocketEvent, namespace: String) {
+    private func deliver(_ event: SocketEvent, namespace: String) {
         if case .ackResult(let token, let result) = event {
             guard let (status, reply) = self.waitingAcks.removeValue(forKey: token) else { return }
-            reply.resume(returning: .done(status, result.mapError { .ack($0) }))
+            reply(.done(status, result.mapError { .ack($0) }))
             return
         }
         self.sockets[namespace]?.deliver(event)
     }
 
-    /// Copies what the user may read synchronously into the shared snapshots.
+    /// Copies what the user may read synchronously into the shared snapshots, where it changed.
     private func publishState() {
-        let transport = self.machine.state == .open ? self.machine.transport : nil
-        let engineId = self.machine.state == .open ? self.machine.engineId : nil
-        self.manager.state.withLockedValue { state in
-            state.transport = transport
-            state.engineId = engineId
+        let open = self.machine.state == .open
+        let engine = (open ? self.machine.transport : nil, open ? self.machine.engineId : nil)
+        if engine != self.publishedEngine {
+            self.publishedEngine = engine
+            self.state.withLockedValue { state in
+                state.transport = engine.0
+                state.engineId = engine.1
+            }
         }
         for (namespace, socket) in self.sockets {
             guard let machine = self.machine.socket(namespace) else { continue }
-            socket.update(
+            let snapshot = Snapshot(
                 id: machine.id, connected: machine.isConnected, active: machine.isActive, recovered: machine.recovered,
                 recovery: machine.pid.map { Recovery(pid: $0, offset: machine.offset) }
+            )
+            guard self.published[namespace] != snapshot else { continue }
+            self.published[namespace] = snapshot
+            socket.update(
+                id: snapshot.id, connected: snapshot.connected, active: snapshot.active, recovered: snapshot.recovered,
+                recovery: snapshot.recovery
             )
         }
     }

@@ -1,7 +1,8 @@
 import SioJSON
 import SioProtocol
 
-/// What the Manager's pump reacts to: user calls, transport results, timers.
+/// What a Manager's driver reacts to: user calls, transport results, timers. Each is handled
+/// on the Manager's event loop, one at a time, in the order it was submitted.
 enum ManagerInput: Sendable {
     // User calls.
     case addSocket(Socket, SocketOptions, recovery: Recovery?)
@@ -10,8 +11,8 @@ enum ManagerInput: Sendable {
     case provideAuth(String, JSON?)
     case connect(String)
     case disconnect(String)
-    case emit(EmitRequest, CheckedContinuation<EmitReply, Never>)
-    case sendAck(String, UInt64, EventArguments, CheckedContinuation<Result<Void, ClientError>, Never>)
+    case emit(EmitRequest, EmitCompletion)
+    case sendAck(String, UInt64, EventArguments, @Sendable (Result<Void, ClientError>) -> Void)
     case open
     case close
     case dropConnection

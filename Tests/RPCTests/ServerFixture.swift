@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
+import NIOConcurrencyHelpers
 import NIOCore
 import SioJSON
 import Testing
@@ -36,7 +38,7 @@ final class Gate: Sendable {
 }
 
 /// The methods of jsonrpc.org/specification § 7, plus a few for the tests.
-func testMethods(gate: Gate = Gate()) -> [String: RPCHandler] {
+func testMethods(gate: Gate = Gate()) -> [String: RPCMethod] {
     @Sendable func numbers(_ params: JSON?) throws(RPCError) -> [Int] {
         guard let array = params?.arrayValue else { throw .invalidParams("params", "must be an array") }
         var ints: [Int] = []
@@ -46,7 +48,7 @@ func testMethods(gate: Gate = Gate()) -> [String: RPCHandler] {
         }
         return ints
     }
-    return [
+    let tasks: [String: RPCHandler] = [
         "subtract": { params, _ throws(RPCError) in
             if case .object? = params {
                 let named = try RPCParams(params)
@@ -74,6 +76,18 @@ func testMethods(gate: Gate = Gate()) -> [String: RPCHandler] {
             return "unblocked"
         },
     ]
+    var methods = tasks.mapValues { RPCMethod.task($0) }
+    // Runs on the connection's event loop as the line is read: the answers of a pipeline of
+    // `next` calls count up in the order the lines were sent.
+    let counter = NIOLockedValueBox(0)
+    methods["next"] = .immediate { _, _, reply in
+        let value = counter.withLockedValue { value -> Int in
+            value += 1
+            return value
+        }
+        DispatchQueue.global().async { reply.succeed(.number(JSONNumber(value))) }
+    }
+    return methods
 }
 
 /// Runs a server on a fresh socket path for the duration of `body`, then stops it and waits.

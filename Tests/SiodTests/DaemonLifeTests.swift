@@ -177,7 +177,9 @@ struct DaemonLifeTests {
     @Test func aSlowSubscriberNeverSlowsAFastOne() async throws {
         let scratch = Scratch()
         let server = try await PythonServer()
-        let siod = try await SiodProcess(in: scratch, arguments: ["--max-queued-notifications", "2000"])
+        // The fast reader is this test's debug-built parser: its queue must hold what siod
+        // fans out while it parses; the slow one reads nothing until the end.
+        let siod = try await SiodProcess(in: scratch, arguments: ["--max-queued-notifications", "6000"])
         let fast = try RPCLineClient(path: siod.socket)
         let slow = try RPCLineClient(path: siod.socket, receiveBuffer: 4096)
         try fast.call("events.subscribe")

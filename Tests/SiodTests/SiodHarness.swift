@@ -113,6 +113,9 @@ final class RPCLineClient: @unchecked Sendable {
     private let stream: UnixStream
     var fd: Int32 { self.stream.fd }
     private var buffer: [UInt8] = []
+    /// Where the unread part of `buffer` starts (lines are not removed one by one: under a
+    /// firehose that copied the whole buffer for every line).
+    private var start = 0
     private var nextID = 1
     /// Notifications read while waiting for a response, in order.
     private(set) var notifications: [JSONObject] = []
@@ -138,11 +141,13 @@ final class RPCLineClient: @unchecked Sendable {
     /// The next line, or nil at end of stream; throws when nothing comes within the timeout.
     func readLine() throws -> String? {
         while true {
-            if let newline = self.buffer.firstIndex(of: 0x0A) {
-                let line = String(decoding: self.buffer[..<newline], as: UTF8.self)
-                self.buffer.removeSubrange(...newline)
+            if let newline = self.buffer[self.start...].firstIndex(of: 0x0A) {
+                let line = String(decoding: self.buffer[self.start..<newline], as: UTF8.self)
+                self.start = newline + 1
                 return line
             }
+            self.buffer.removeSubrange(..<self.start)
+            self.start = 0
             var chunk = [UInt8](repeating: 0, count: 65536)
             let count = chunk.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, $0.count, 0) }
             if count < 0 {

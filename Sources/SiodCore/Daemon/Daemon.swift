@@ -100,7 +100,8 @@ public final class Daemon: Sendable {
         self.registry.restorePersistent()
     }
 
-    /// Serves until ``stop()``: the RPC server, every Manager and every event pump.
+    /// Serves until ``stop()``: the RPC server, and the daemon's jobs (debounced saves, the
+    /// wait for every Manager at shutdown).
     public func run() async {
         guard let server = self.serverBox.withLockedValue({ $0 }) else { return }
         await withTaskCancellationHandler {
@@ -120,7 +121,11 @@ public final class Daemon: Sendable {
     public func stop() {
         self.logger.info("stopping")
         self.serverBox.withLockedValue { $0 }?.stop()
-        self.registry.shutdown()
+        // run() returns once every Manager has released its transports.
+        let managers = self.registry.shutdown()
+        self.jobSink.yield {
+            for manager in managers { try? await manager.get() }
+        }
         self.jobSink.finish()
     }
 

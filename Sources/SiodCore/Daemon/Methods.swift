@@ -9,12 +9,17 @@ import SioJSON
 import SioProtocol
 
 /// The RPC methods (docs/rpc.md § Methods).
+///
+/// All but `daemon.reload` run on the RPC connection's event loop as their line is read
+/// (``RPCMethod/immediate(_:)``), so what a client asks takes effect in the order it asked: a
+/// socket opened by one line exists for the next, and the emits of a pipeline reach the
+/// Socket.IO connection, and the wire, in the order they were sent.
 extension Daemon {
-    func methods() -> [String: RPCHandler] {
+    func methods() -> [String: RPCMethod] {
         let registry = self.registry
         let subscriptions = self.subscriptions
         return [
-            "socket.open": { [self] params, context throws(RPCError) in
+            "socket.open": now { [self] params, context throws(RPCError) in
                 let request: SocketOpenRequest
                 do throws(ParamError) { request = try SocketOpenRequest(params: params) } catch { throw RPCError(error) }
                 if request.lifetime == .connection { self.watch(context.connection) }
@@ -25,83 +30,55 @@ extension Daemon {
                 }
                 return status
             },
-            "socket.emit": { params, _ throws(RPCError) in
-                let p = try RPCParams(params)
-                try p.rejectUnknown(["socket", "event", "args", "ack", "timeout", "volatile", "compress"])
-                let named = try registry.socket(p.string("socket"))
-                let event = try p.string("event")
-                guard !EventName.reserved.contains(event) else { throw .reservedEvent(event) }
-                let args: [JSON] = try p.optionalValue("args").map { value throws(RPCError) -> [JSON] in
-                    guard case .array(let values) = value else { throw .invalidParams("args", "must be an array") }
-                    return values
-                } ?? []
-                let timeout = try p.optionalInt("timeout").map { value throws(RPCError) in
-                    guard value >= 0 else { throw .invalidParams("timeout", "must be at least 0") }
-                    return Int64(value)
-                }
-                let compress = try p.optionalBool("compress") ?? true
-                if try p.optionalBool("ack") == true {
-                    if try p.optionalBool("volatile") == true { throw .invalidParams("volatile", "cannot be combined with ack") }
-                    let reply: EventArguments
-                    do throws(ClientError) {
-                        reply = try await named.socket.emitWithAck(
-                            event, EventArguments(args), timeout: timeout.map { .milliseconds($0) }, compress: compress
-                        )
-                    } catch {
-                        throw RPCError(error, socket: named.name, timeout: timeout ?? named.request.ackTimeout)
-                    }
-                    named.mutable.withLockedValue { $0.sent += 1 }
-                    return ["args": try Self.values(reply)]
-                }
-                let volatile = try p.optionalBool("volatile") ?? false
-                do throws(ClientError) {
-                    let status = try await named.socket.emit(event, args, volatile: volatile, compress: compress)
-                    if status != .dropped { named.mutable.withLockedValue { $0.sent += 1 } }
-                    return ["status": .string(status.rawValue)]
+            "socket.emit": .immediate { params, _, reply in
+                do throws(RPCError) {
+                    try Self.emit(params, registry, reply)
                 } catch {
-                    throw RPCError(error, socket: named.name, timeout: nil)
+                    reply.fail(error)
                 }
             },
-            "socket.ack": { params, _ throws(RPCError) in
-                let p = try RPCParams(params)
-                try p.rejectUnknown(["socket", "ackId", "args"])
-                let named = try registry.socket(p.string("socket"))
-                guard case .number(let number)? = p.object["ackId"], let ackId = number.intValue.flatMap(UInt64.init(exactly:)) else {
-                    throw .invalidParams("ackId", p.object["ackId"] == nil ? "is required" : "must be a non-negative integer")
+            "socket.ack": .immediate { params, _, reply in
+                do throws(RPCError) {
+                    let p = try RPCParams(params)
+                    try p.rejectUnknown(["socket", "ackId", "args"])
+                    let named = try registry.socket(p.string("socket"))
+                    guard case .number(let number)? = p.object["ackId"], let ackId = number.intValue.flatMap(UInt64.init(exactly:)) else {
+                        throw .invalidParams("ackId", p.object["ackId"] == nil ? "is required" : "must be a non-negative integer")
+                    }
+                    let args = try Self.arguments(p)
+                    named.socket.ack(ackId, EventArguments(args)) { result in
+                        reply.answer(result.map { [:] }.mapError { RPCError($0, socket: named.name, timeout: nil) })
+                    }
+                } catch {
+                    reply.fail(error)
                 }
-                let args: [JSON] = try p.optionalValue("args").map { value throws(RPCError) -> [JSON] in
-                    guard case .array(let values) = value else { throw .invalidParams("args", "must be an array") }
-                    return values
-                } ?? []
-                do throws(ClientError) { try await named.socket.ack(ackId, args) } catch { throw RPCError(error, socket: named.name, timeout: nil) }
-                return [:]
             },
-            "socket.status": { params, _ throws(RPCError) in
+            "socket.status": now { params, _ throws(RPCError) in
                 let p = try RPCParams(params)
                 try p.rejectUnknown(["socket"])
                 return try registry.socket(p.string("socket")).status
             },
-            "socket.list": { params, _ throws(RPCError) in
+            "socket.list": now { params, _ throws(RPCError) in
                 try RPCParams(params).rejectUnknown([])
                 return ["sockets": .array(registry.all.map(\.status))]
             },
-            "socket.connect": { params, _ throws(RPCError) in
+            "socket.connect": now { params, _ throws(RPCError) in
                 let named = try Self.named(params, registry)
                 named.socket.connect()
                 return named.status
             },
-            "socket.disconnect": { params, _ throws(RPCError) in
+            "socket.disconnect": now { params, _ throws(RPCError) in
                 let named = try Self.named(params, registry)
                 named.socket.disconnect()
                 return named.status
             },
-            "socket.close": { params, _ throws(RPCError) in
+            "socket.close": now { params, _ throws(RPCError) in
                 let p = try RPCParams(params)
                 try p.rejectUnknown(["socket"])
                 try registry.close(p.string("socket"))
                 return [:]
             },
-            "socket.setAuth": { params, _ throws(RPCError) in
+            "socket.setAuth": now { params, _ throws(RPCError) in
                 let p = try RPCParams(params)
                 try p.rejectUnknown(["socket", "auth"])
                 let name = try p.string("socket")
@@ -109,7 +86,7 @@ extension Daemon {
                 try registry.setAuth(name, auth: .object(auth))
                 return [:]
             },
-            "socket.setSession": { params, _ throws(RPCError) in
+            "socket.setSession": now { params, _ throws(RPCError) in
                 let p = try RPCParams(params)
                 try p.rejectUnknown(["socket", "sessionId"])
                 let name = try p.string("socket")
@@ -119,7 +96,7 @@ extension Daemon {
                 }
                 return ["sessionId": .string(try registry.setSession(name, sessionId: given))]
             },
-            "events.subscribe": { params, context throws(RPCError) in
+            "events.subscribe": now { params, context throws(RPCError) in
                 let p = try RPCParams(params)
                 try p.rejectUnknown(["sockets", "events", "engine"])
                 let sockets = try Self.names(p, "sockets")
@@ -131,26 +108,74 @@ extension Daemon {
                 context.afterResponse { subscriptions.activate(id) }
                 return ["subscription": .number(JSONNumber(id))]
             },
-            "events.unsubscribe": { params, context throws(RPCError) in
+            "events.unsubscribe": now { params, context throws(RPCError) in
                 let p = try RPCParams(params)
                 try p.rejectUnknown(["subscription"])
                 let id = try p.int("subscription")
                 guard subscriptions.remove(id, connection: context.connection) else { throw .noSuchSubscription(id) }
                 return [:]
             },
-            "daemon.info": { [self] params, _ throws(RPCError) in
+            "daemon.info": now { [self] params, _ throws(RPCError) in
                 try RPCParams(params).rejectUnknown([])
                 return self.info
             },
-            "daemon.ping": { params, _ throws(RPCError) in
+            "daemon.ping": now { params, _ throws(RPCError) in
                 try RPCParams(params).rejectUnknown([])
                 return "pong"
             },
-            "daemon.reload": { [self] params, _ throws(RPCError) in
+            "daemon.reload": .task { [self] params, _ throws(RPCError) in
                 try RPCParams(params).rejectUnknown([])
                 return try self.reload()
             },
         ]
+    }
+
+    /// `socket.emit`: the message is handed to the socket's Manager before this returns (in
+    /// request order); the reply comes when the Manager has sent or buffered it, or, with
+    /// `ack`, when the server acknowledges it.
+    private static func emit(_ params: JSON?, _ registry: Registry, _ reply: RPCReply) throws(RPCError) {
+        let p = try RPCParams(params)
+        try p.rejectUnknown(["socket", "event", "args", "ack", "timeout", "volatile", "compress"])
+        let named = try registry.socket(p.string("socket"))
+        let event = try p.string("event")
+        guard !EventName.reserved.contains(event) else { throw .reservedEvent(event) }
+        let args = try Self.arguments(p)
+        let timeout = try p.optionalInt("timeout").map { value throws(RPCError) in
+            guard value >= 0 else { throw .invalidParams("timeout", "must be at least 0") }
+            return Int64(value)
+        }
+        let compress = try p.optionalBool("compress") ?? true
+        if try p.optionalBool("ack") == true {
+            if try p.optionalBool("volatile") == true { throw .invalidParams("volatile", "cannot be combined with ack") }
+            named.socket.emitWithAck(event, EventArguments(args), timeout: timeout.map { .milliseconds($0) }, compress: compress) { result in
+                switch result {
+                case .success(let arguments):
+                    named.mutable.withLockedValue { $0.sent += 1 }
+                    reply.answer(Result { () throws(RPCError) in ["args": try Self.values(arguments)] })
+                case .failure(let error):
+                    reply.fail(RPCError(error, socket: named.name, timeout: timeout ?? named.request.ackTimeout))
+                }
+            }
+            return
+        }
+        let volatile = try p.optionalBool("volatile") ?? false
+        named.socket.emit(event, EventArguments(args), volatile: volatile, compress: compress) { result in
+            switch result {
+            case .success(let status):
+                if status != .dropped { named.mutable.withLockedValue { $0.sent += 1 } }
+                reply.succeed(["status": .string(status.rawValue)])
+            case .failure(let error):
+                reply.fail(RPCError(error, socket: named.name, timeout: nil))
+            }
+        }
+    }
+
+    /// `args`: an optional array.
+    private static func arguments(_ p: RPCParams) throws(RPCError) -> [JSON] {
+        try p.optionalValue("args").map { value throws(RPCError) -> [JSON] in
+            guard case .array(let values) = value else { throw .invalidParams("args", "must be an array") }
+            return values
+        } ?? []
     }
 
     private var info: JSON {
@@ -203,6 +228,17 @@ extension Daemon {
     private static func values(_ arguments: EventArguments) throws(RPCError) -> JSON {
         do { return .array(try arguments.values()) } catch {
             throw .internalError("the server's ack is not valid JSON: \(error)")
+        }
+    }
+}
+
+/// A method that answers at once, on the connection's event loop.
+private func now(_ body: @escaping @Sendable (JSON?, RPCRequestContext) throws(RPCError) -> JSON) -> RPCMethod {
+    .immediate { params, context, reply in
+        do throws(RPCError) {
+            reply.succeed(try body(params, context))
+        } catch {
+            reply.fail(error)
         }
     }
 }

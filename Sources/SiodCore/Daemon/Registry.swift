@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import NIOConcurrencyHelpers
 import RPC
 import SioClient
@@ -99,7 +100,11 @@ final class Registry: Sendable {
             var newManager: Manager?
             if case .created(let id) = placed {
                 do throws(ClientError) {
-                    let manager = try Manager(url: request.connection.url, options: options, logger: self.logger)
+                    let forwarder = ManagerEventForwarder(registry: self, id: id)
+                    let manager = try Manager(
+                        url: request.connection.url, options: options, logger: self.logger,
+                        eventHandler: { forwarder.forward($0) }
+                    )
                     manager.reportsEnginePackets = state.reportsEnginePackets
                     state.managers[id] = manager
                     newManager = manager
@@ -126,10 +131,12 @@ final class Registry: Sendable {
             var socketOptions = request.socketOptions
             socketOptions.auth = .value(connectAuth)
             let socket: Socket
+            let forwarder = SocketEventForwarder(registry: self)
             do throws(ClientError) {
                 socket = try manager.socket(
                     request.namespace, options: socketOptions,
-                    recovery: persistent ? record.recovery : nil
+                    recovery: persistent ? record.recovery : nil,
+                    eventHandler: { forwarder.forward($0) }
                 )
             } catch {
                 _ = state.placement.remove(name: request.name)
@@ -139,6 +146,7 @@ final class Registry: Sendable {
                 name: request.name, request: request, params: params, managerID: placed.manager, manager: manager,
                 socket: socket, owner: owner, fromConfig: origin.isConfig, auth: auth, sessionId: record.sessionId
             )
+            forwarder.named.withLockedValue { $0 = named }
             state.sockets[request.name] = named
             if state.saved.sockets[request.name] != record {
                 state.saved.sockets[request.name] = record
@@ -146,15 +154,8 @@ final class Registry: Sendable {
             }
             return .success((named, newManager, true))
         }
-        let (named, newManager, isNew) = try opened.get()
+        let (named, _, isNew) = try opened.get()
         guard isNew else { return named.status }
-        if let newManager {
-            self.spawn { [logger] in
-                do { try await newManager.run() } catch { logger.error("manager stopped", metadata: ["reason": "\(error)"]) }
-            }
-            self.spawn { [self] in await self.pumpManager(newManager, id: named.managerID) }
-        }
-        self.spawn { [self] in await self.pump(named) }
         self.logger.info(
             "socket opened",
             metadata: [
@@ -323,7 +324,8 @@ final class Registry: Sendable {
     /// Refuses new sockets, saves the recovery state of persistent sockets, and shuts every
     /// Manager down (their `run()` returns within about a second): sockets with lifetime
     /// `daemon` or `connection` send DISCONNECT, persistent ones just close the transport.
-    func shutdown() {
+    @discardableResult
+    func shutdown() -> [EventLoopFuture<Void>] {
         let (sockets, managers) = self.state.withLockedValue { state -> ([NamedSocket], [SocketPlacement.ManagerID: Manager]) in
             state.closing = true
             return (Array(state.sockets.values), state.managers)
@@ -336,14 +338,15 @@ final class Registry: Sendable {
             let persistent = Set(sockets.filter { $0.managerID == id && $0.isPersistent }.map(\.request.namespace))
             manager.shutdown(keepingSessionsOf: persistent)
         }
+        return managers.values.map(\.shutdownFuture)
     }
 
     // MARK: - Event pumps
 
-    /// Turns a socket's events into notifications, until the socket is closed.
-    private func pump(_ named: NamedSocket) async {
+    /// Turns a socket's event into notifications (on its Manager's event loop).
+    fileprivate func socketEvent(_ event: SocketEvent, of named: NamedSocket) {
         let name = named.name
-        for await event in named.socket.events {
+        do {
             switch event {
             case .connect(let id, let recovered):
                 named.mutable.withLockedValue { $0.connects += 1 }
@@ -400,10 +403,10 @@ final class Registry: Sendable {
         }
     }
 
-    /// Sends a Manager's reconnection events to each named socket on it.
-    private func pumpManager(_ manager: Manager, id: SocketPlacement.ManagerID) async {
-        var attempt = 0
-        for await event in manager.events {
+    /// Sends a Manager's reconnection events to each named socket on it (on its event loop);
+    /// `attempt` is the Manager's current reconnection attempt.
+    fileprivate func managerEvent(_ event: ManagerEvent, id: SocketPlacement.ManagerID, attempt: inout Int) {
+        do {
             let method: String
             var fields: JSONObject = [:]
             var engineOnly = false
@@ -437,7 +440,7 @@ final class Registry: Sendable {
                 }
                 engineOnly = true
             case .open, .close, .error, .ping, .packet:
-                continue
+                return
             }
             let names = self.state.withLockedValue { $0.placement.sockets(on: id) }
             for name in names { self.subscriptions.publish(method, socket: name, fields, engineOnly: engineOnly) }
@@ -520,6 +523,37 @@ final class Registry: Sendable {
         do { try self.save() } catch {
             self.logger.error("cannot save state", metadata: ["reason": "\(error.message)"])
         }
+    }
+}
+
+/// Hands a socket's events to the registry; the named socket is set once it exists (before
+/// the socket connects, so before its first event).
+private final class SocketEventForwarder: Sendable {
+    weak let registry: Registry?
+    let named = NIOLockedValueBox<NamedSocket?>(nil)
+
+    init(registry: Registry) { self.registry = registry }
+
+    func forward(_ event: SocketEvent) {
+        guard let named = self.named.withLockedValue({ $0 }) else { return }
+        self.registry?.socketEvent(event, of: named)
+    }
+}
+
+/// Hands a Manager's events to the registry, with the Manager's reconnection attempt (touched
+/// only on the Manager's event loop, where its events are delivered).
+private final class ManagerEventForwarder: @unchecked Sendable {
+    weak let registry: Registry?
+    let id: SocketPlacement.ManagerID
+    private var attempt = 0
+
+    init(registry: Registry, id: SocketPlacement.ManagerID) {
+        self.registry = registry
+        self.id = id
+    }
+
+    func forward(_ event: ManagerEvent) {
+        self.registry?.managerEvent(event, id: self.id, attempt: &self.attempt)
     }
 }
 

@@ -78,6 +78,22 @@ async def count(sid, n):
         await sio.emit("tick", {"n": i}, to=sid)
 
 
+# The order emits arrive in: `seq` records its argument, `seq-report` answers what came.
+sequences = {}
+
+
+@sio.on("seq")
+async def seq(sid, n):
+    sequences.setdefault(sid, []).append(n)
+
+
+@sio.on("seq-report")
+async def seq_report(sid):
+    got = sequences.pop(sid, [])
+    inversions = sum(1 for a, b in zip(got, got[1:]) if b < a)
+    return {"count": len(got), "inversions": inversions, "inOrder": got == sorted(got), "distinct": len(set(got))}
+
+
 @sio.on("engine-sid", namespace="/admin")
 async def admin_engine_sid(sid):
     return sio.manager.eio_sid_from_sid(sid, "/admin")
