@@ -44,8 +44,8 @@ final class ManagerDriver: @unchecked Sendable {
     /// gets its events on the new socket only from the moment the new one was added.
     private var sockets: [String: Socket] = [:]
     /// What each socket's snapshot says now, to update it only when it changes.
-    private var published: [String: Snapshot] = [:]
-    private var publishedEngine: (TransportKind?, String?) = (nil, nil)
+    private var published: [String: NamespaceStateMachine.Observed] = [:]
+    private var publishedEngine: (transport: TransportKind?, sid: String?) = (nil, nil)
     var cookies = CookieJar()
     var random = SystemRandomNumberGenerator()
     /// The HTTP client of the polling transport (shared with other Managers), made on first use.
@@ -55,14 +55,6 @@ final class ManagerDriver: @unchecked Sendable {
         case running
         case shuttingDown(deadline: Scheduled<Void>)
         case finished
-    }
-
-    private struct Snapshot: Equatable {
-        var id: String?
-        var connected: Bool
-        var active: Bool
-        var recovered: Bool
-        var recovery: Recovery?
     }
 
     init(
@@ -388,26 +380,20 @@ final class ManagerDriver: @unchecked Sendable {
 
     /// Copies what the user may read synchronously into the shared snapshots, where it changed.
     private func publishState() {
-        let open = self.machine.state == .open
-        let engine = (open ? self.machine.transport : nil, open ? self.machine.engineId : nil)
+        let engine = self.machine.openEngine
         if engine != self.publishedEngine {
             self.publishedEngine = engine
             self.state.withLockedValue { state in
-                state.transport = engine.0
-                state.engineId = engine.1
+                state.transport = engine.transport
+                state.engineId = engine.sid
             }
         }
         for (namespace, socket) in self.sockets {
-            guard let machine = self.machine.socket(namespace) else { continue }
-            let snapshot = Snapshot(
-                id: machine.id, connected: machine.isConnected, active: machine.isActive, recovered: machine.recovered,
-                recovery: machine.pid.map { Recovery(pid: $0, offset: machine.offset) }
-            )
-            guard self.published[namespace] != snapshot else { continue }
-            self.published[namespace] = snapshot
+            guard let observed = self.machine.observed(namespace), self.published[namespace] != observed else { continue }
+            self.published[namespace] = observed
             socket.update(
-                id: snapshot.id, connected: snapshot.connected, active: snapshot.active, recovered: snapshot.recovered,
-                recovery: snapshot.recovery
+                id: observed.id, connected: observed.connected, active: observed.active, recovered: observed.recovered,
+                recovery: observed.pid.map { Recovery(pid: $0, offset: observed.offset) }
             )
         }
     }

@@ -22,6 +22,24 @@ import Testing
         }
     }
 
+    /// Immediate methods start on the connection's event loop in the order their lines were
+    /// sent, whenever they answer: the `n`-th `next` call counts `n`, though the answers come
+    /// back from other threads in any order.
+    @Test func immediateCalls_startInTheOrderTheLinesArrived() async throws {
+        try await withServer { _, path in
+            let client = try TestClient(path: path)
+            let total = RPCLimits().maxConcurrentRequestsPerClient
+            client.send((1...total).map { #"{"jsonrpc":"2.0","method":"next","id":\#($0)}"# + "\n" }.joined())
+            var answered = 0
+            while answered < total {
+                let line = try #require(try await client.readLine())
+                let response = try JSON(parsing: line)
+                #expect(response["result"] == response["id"], "\(line)")
+                answered += 1
+            }
+        }
+    }
+
     @Test func halfClose_keepOpen_streamsNotificationsUntilCleared() async throws {
         try await withServer { server, path in
             let client = try TestClient(path: path)

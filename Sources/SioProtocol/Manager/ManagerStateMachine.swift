@@ -87,6 +87,21 @@ public struct ManagerStateMachine: Sendable {
         self.sockets.first { $0.namespace == namespace }
     }
 
+    /// What a user may read synchronously of the socket on `namespace`, without copying its
+    /// machine (a driver asks after every input).
+    public func observed(_ namespace: String) -> NamespaceStateMachine.Observed? {
+        for index in self.sockets.indices where self.sockets[index].namespace == namespace {
+            return self.sockets[index].observed
+        }
+        return nil
+    }
+
+    /// The transport and session id while the engine is open, else nil for both.
+    public var openEngine: (transport: TransportKind?, sid: String?) {
+        guard self.state == .open, let engine = self.engine else { return (nil, nil) }
+        return (engine.transport, engine.sid)
+    }
+
     /// The namespaces, in the order they were added.
     public var namespaces: [String] { self.sockets.map(\.namespace) }
 

@@ -148,6 +148,22 @@ public struct NamespaceStateMachine: Sendable {
         return nil
     }
 
+    /// The state a socket's user reads synchronously (`id`, `connected`, `active`,
+    /// `recovered`, the recovery session).
+    public struct Observed: Sendable, Hashable {
+        public var id: String?
+        public var connected: Bool
+        public var active: Bool
+        public var recovered: Bool
+        public var pid: String?
+        public var offset: String?
+    }
+
+    /// ``Observed`` now.
+    public var observed: Observed {
+        Observed(id: self.id, connected: self.isConnected, active: self.isActive, recovered: self.recovered, pid: self.pid, offset: self.offset)
+    }
+
     /// Packets waiting for a connection.
     public var bufferedCount: Int { self.sendBuffer.count }
     /// Emits waiting for an ack.
