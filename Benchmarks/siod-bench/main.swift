@@ -5,6 +5,7 @@
 //   scripts/bench                       # release build, the Python peers, every scenario
 //   siod-bench [--smoke] [--reps 5] [--json FILE] [--python PATH] [--idle 30] [--only TEXT] [--siod PATH]
 //   siod-bench server [--port 0]        # the benchmark server alone
+//   siod-bench relay --socket PATH --port N   # the floor's relay (started by the run)
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -31,6 +32,20 @@ if arguments.count > 1, arguments[1] == "server" {
     let port = try BenchServer.start(port: Int(option("--port") ?? "0") ?? 0)
     say("PORT \(port)")
     while true { pause() }
+}
+
+if arguments.count > 1, arguments[1] == "relay" {
+    // Ends with the run that started it, as the server does.
+    Thread.detachNewThread {
+        var byte: UInt8 = 0
+        while read(0, &byte, 1) > 0 {}
+        exit(0)
+    }
+    guard let path = option("--socket"), let port = option("--port").flatMap(Int.init) else {
+        FileHandle.standardError.write(Data("usage: siod-bench relay --socket PATH --port N\n".utf8))
+        exit(64)
+    }
+    try runRelay(socket: path, port: port)
 }
 
 let smoke = arguments.contains("--smoke")
@@ -190,6 +205,9 @@ for (size, label, full) in [(0, "20 B", 200_000), (200, "200 B", 200_000), (4096
         siod: { try siod.inbound(url: url, server: server, n: count(full), size: size, subscribers: 1, transport: "websocket") },
         python: { try pythonRun(["inbound", url, String(count(full / 8)), String(size), "websocket"]) })
 }
+measure([("inbound ws, raw limit: a NIO reader counting frames", "/s", true, rate)],
+    note: "what the transport allows: no Socket.IO work, nothing delivered",
+    siod: { try rawInbound(port: port, n: count(200_000)) }, python: nil)
 measure([("inbound ws, 10 subscribers (per subscriber)", "/s", true, rate)],
     siod: { try siod.inbound(url: url, server: server, n: count(50_000), size: 0, subscribers: 10, transport: "websocket") }, python: nil)
 measure([("inbound ws, Python consumer of siod", "/s", true, rate)], note: "python column: AsyncClient's own handler",
@@ -209,6 +227,9 @@ let latencyFigures: (String) -> [(name: String, unit: String, higherIsBetter: Bo
 measure(latencyFigures("ack RTT ws, sequential"),
     siod: { try siod.ack(url: url, server: server, n: count(20_000), inflight: 1, transport: "websocket") },
     python: { try pythonRun(["ack", url, String(count(5_000)), "1", "websocket"]) })
+measure(Array(latencyFigures("ack RTT ws, floor: a relay doing no work").prefix(2)),
+    note: "client → Unix socket → relay → TCP → server and back: siod's own cost is its row minus this",
+    siod: { try floorRoundTrips(binary: binaries.appendingPathComponent("siod-bench").path, port: port, n: count(20_000)) }, python: nil)
 measure([("ack ws, 64 in flight", "/s", true, rate)] + latencyFigures("ack RTT ws, 64 in flight").prefix(2),
     siod: { try siod.ack(url: url, server: server, n: count(100_000), inflight: 64, transport: "websocket") },
     python: { try pythonRun(["ack", url, String(count(20_000)), "64", "websocket"]) })

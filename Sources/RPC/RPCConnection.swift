@@ -142,6 +142,9 @@ public final class RPCConnection: Sendable, CustomStringConvertible {
         }
     }
 
+    /// The event loop the connection lives on.
+    public var eventLoop: any EventLoop { self.channel.eventLoop }
+
     /// Whether the connection is still open.
     public var isOpen: Bool { self.channel.isActive }
 

@@ -109,12 +109,17 @@ struct Siod: AsyncParsableCommand {
         let daemon: Daemon
         do {
             daemon = try Daemon(configuration: configuration, logger: logger)
+        } catch {
+            throw Self.fail("\(error)", notifier: notifier)
+        }
+        // Before the socket is bound: a client may be answered as soon as it is (calls run on
+        // the event loops), and a SIGTERM it sends then must stop siod, not kill it or be lost.
+        let signals = Self.handleSignals(daemon: daemon, notifier: notifier, logger: logger)
+        do {
             try await daemon.start()
         } catch {
             throw Self.fail("\(error)", notifier: notifier)
         }
-
-        let signals = Self.handleSignals(daemon: daemon, notifier: notifier, logger: logger)
         // The socket is bound and accepting (connections wait in the backlog until run()).
         _ = try? notifier.ready()
         _ = try? notifier.status(daemon.statusLine)

@@ -55,7 +55,7 @@ public final class Daemon: Sendable {
     private let initialConfig: ConfigFile
     private let jobs: AsyncStream<@Sendable () async -> Void>
     private let jobSink: AsyncStream<@Sendable () async -> Void>.Continuation
-    private let serverBox = NIOLockedValueBox<RPCServer?>(nil)
+    private let serverBox = NIOLockedValueBox<(server: RPCServer?, stopped: Bool)>((nil, false))
     /// RPC connections whose close already closes their `lifetime: "connection"` sockets.
     private let watchedConnections = NIOLockedValueBox<Set<Int>>([])
     private let reloads = NIOLock()
@@ -91,7 +91,15 @@ public final class Daemon: Sendable {
             logger: self.logger
         )
         try await server.start()
-        self.serverBox.withLockedValue { $0 = server }
+        // A stop() that came while the socket was being bound stops the server now.
+        let stopped = self.serverBox.withLockedValue { box -> Bool in
+            box.server = server
+            return box.stopped
+        }
+        guard !stopped else {
+            server.stop()
+            return
+        }
         do {
             _ = try self.registry.apply(self.initialConfig)
         } catch {
@@ -103,7 +111,7 @@ public final class Daemon: Sendable {
     /// Serves until ``stop()``: the RPC server, and the daemon's jobs (debounced saves, the
     /// wait for every Manager at shutdown).
     public func run() async {
-        guard let server = self.serverBox.withLockedValue({ $0 }) else { return }
+        guard let server = self.serverBox.withLockedValue({ $0.server }) else { return }
         await withTaskCancellationHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await server.run() }
@@ -120,7 +128,11 @@ public final class Daemon: Sendable {
     /// every socket disconnected; ``run()`` returns once all is done.
     public func stop() {
         self.logger.info("stopping")
-        self.serverBox.withLockedValue { $0 }?.stop()
+        let server = self.serverBox.withLockedValue { box -> RPCServer? in
+            box.stopped = true
+            return box.server
+        }
+        server?.stop()
         // run() returns once every Manager has released its transports.
         let managers = self.registry.shutdown()
         self.jobSink.yield {
@@ -196,7 +208,7 @@ public final class Daemon: Sendable {
         return nil
     }
 
-    var clientCount: Int { self.serverBox.withLockedValue { $0 }?.connections.count ?? 0 }
+    var clientCount: Int { self.serverBox.withLockedValue { $0.server }?.connections.count ?? 0 }
 
     /// Closes the `lifetime: "connection"` sockets of `connection` when it closes.
     func watch(_ connection: RPCConnection) {

@@ -23,7 +23,9 @@ extension Daemon {
                 let request: SocketOpenRequest
                 do throws(ParamError) { request = try SocketOpenRequest(params: params) } catch { throw RPCError(error) }
                 if request.lifetime == .connection { self.watch(context.connection) }
-                let status = try registry.open(request, params: params ?? .null, origin: .client(context.connectionID))
+                let status = try registry.open(
+                    request, params: params ?? .null, origin: .client(context.connectionID), eventLoop: context.connection.eventLoop
+                )
                 // The owner left while the socket was being opened: its close hook found nothing.
                 if request.lifetime == .connection, !context.connection.isOpen {
                     registry.closeOwned(by: context.connectionID)

@@ -75,9 +75,11 @@ final class Registry: Sendable {
     }
 
     /// Opens socket `request.name`, or returns the status of the one already open with the
-    /// same options.
+    /// same options. A new Manager lives on `eventLoop` when given: the loop of the RPC
+    /// connection that opened it, so that its emits and their answers need no hop between
+    /// threads when that client uses it.
     @discardableResult
-    func open(_ request: SocketOpenRequest, params: JSON, origin: Origin) throws(RPCError) -> JSON {
+    func open(_ request: SocketOpenRequest, params: JSON, origin: Origin, eventLoop: (any EventLoop)? = nil) throws(RPCError) -> JSON {
         let options: ManagerOptions
         do { options = try request.connection.managerOptions() } catch { throw RPCError(error) }
         let opened = self.state.withLockedValue { state -> Result<(NamedSocket, Manager?, isNew: Bool), RPCError> in
@@ -102,7 +104,7 @@ final class Registry: Sendable {
                 do throws(ClientError) {
                     let forwarder = ManagerEventForwarder(registry: self, id: id)
                     let manager = try Manager(
-                        url: request.connection.url, options: options, logger: self.logger,
+                        url: request.connection.url, options: options, eventLoop: eventLoop, logger: self.logger,
                         eventHandler: { forwarder.forward($0) }
                     )
                     manager.reportsEnginePackets = state.reportsEnginePackets
