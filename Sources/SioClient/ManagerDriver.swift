@@ -84,14 +84,13 @@ final class ManagerDriver: @unchecked Sendable {
 
     // MARK: - Submitting inputs
 
-    /// Hands `input` to the driver from any thread: at once when called on the Manager's event
-    /// loop, else on its next turn. Inputs submitted from one thread are handled in order.
+    /// Hands `input` to the driver from any thread; it is handled on the Manager's event loop,
+    /// after what was submitted before it from the same thread. Never at once, even on that
+    /// loop: the caller may hold a lock that the events of this input lead back to (the
+    /// daemon's registry closes a socket under its lock, and the socket's `disconnect` event
+    /// comes back to the registry). On the Manager's own loop this costs a task, not a wake-up.
     func submit(_ input: ManagerInput) {
-        if self.eventLoop.inEventLoop {
-            self.handle(input)
-        } else {
-            self.eventLoop.execute { self.handle(input) }
-        }
+        self.eventLoop.execute { self.handle(input) }
     }
 
     func submit(_ request: EmitRequest, _ completion: @escaping EmitCompletion) {

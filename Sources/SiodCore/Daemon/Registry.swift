@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOPosix
 import NIOConcurrencyHelpers
 import RPC
 import SioClient
@@ -17,6 +18,7 @@ final class Registry: Sendable {
 
     private struct State: Sendable {
         var placement = SocketPlacement()
+        var loops = LoopPlacement(loops: Array(MultiThreadedEventLoopGroup.singleton.makeIterator()))
         var sockets: [String: NamedSocket] = [:]
         var managers: [SocketPlacement.ManagerID: Manager] = [:]
         var saved: DaemonState
@@ -75,9 +77,9 @@ final class Registry: Sendable {
     }
 
     /// Opens socket `request.name`, or returns the status of the one already open with the
-    /// same options. A new Manager lives on `eventLoop` when given: the loop of the RPC
+    /// same options. A new Manager lives on `eventLoop` when given (the loop of the RPC
     /// connection that opened it, so that its emits and their answers need no hop between
-    /// threads when that client uses it.
+    /// threads when that client uses it), unless ``LoopPlacement`` spreads it elsewhere.
     @discardableResult
     func open(_ request: SocketOpenRequest, params: JSON, origin: Origin, eventLoop: (any EventLoop)? = nil) throws(RPCError) -> JSON {
         let options: ManagerOptions
@@ -101,16 +103,18 @@ final class Registry: Sendable {
             }
             var newManager: Manager?
             if case .created(let id) = placed {
+                let loop = state.loops.place(preferring: eventLoop)
                 do throws(ClientError) {
                     let forwarder = ManagerEventForwarder(registry: self, id: id)
                     let manager = try Manager(
-                        url: request.connection.url, options: options, eventLoop: eventLoop, logger: self.logger,
+                        url: request.connection.url, options: options, eventLoop: loop, logger: self.logger,
                         eventHandler: { forwarder.forward($0) }
                     )
                     manager.reportsEnginePackets = state.reportsEnginePackets
                     state.managers[id] = manager
                     newManager = manager
                 } catch {
+                    state.loops.release(loop)
                     _ = state.placement.remove(name: request.name)
                     return .failure(.invalidParams("url", error.description))
                 }
@@ -182,6 +186,7 @@ final class Registry: Sendable {
             var emptied: Manager?
             if let (id, isEmpty) = state.placement.remove(name: name), isEmpty {
                 emptied = state.managers.removeValue(forKey: id)
+                if let emptied { state.loops.release(emptied.eventLoop) }
             }
             if named.isPersistent, var record = state.saved.sockets[name] {
                 record.open = nil
