@@ -30,7 +30,9 @@ import SioProtocol
 /// ```
 public final class Manager: Sendable {
     /// The server's base URL (`http`, `https`, `ws` or `wss`).
-    public let url: URL
+    public var url: URL { URL(string: self.urlString)! }
+    /// The URL as given (a Foundation `URL` costs hundreds of bytes per Manager to keep).
+    private let urlString: String
     /// The options.
     public let options: ManagerOptions
     /// The event loop the Manager lives on.
@@ -69,7 +71,7 @@ public final class Manager: Sendable {
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
               ["http", "https", "ws", "wss"].contains(scheme), let host = parsed.host, !host.isEmpty
         else { throw .invalidURL(url) }
-        self.url = parsed
+        self.urlString = url
         self.options = options
         self.eventLoopGroup = eventLoopGroup
         self.eventLoop = eventLoop ?? eventLoopGroup.next()

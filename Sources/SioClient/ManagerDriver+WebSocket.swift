@@ -108,6 +108,9 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: requestURI, headers: headers)
         let connected = ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // The channel keeps its receive buffer between reads: start it small (an idle
+            // socket reads a ping every 25 s), it grows under a firehose.
+            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 1 << 16))
             .connectTimeout(.seconds(10))
             .channelInitializer { channel in
                 self.channel = channel

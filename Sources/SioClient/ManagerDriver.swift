@@ -40,11 +40,10 @@ final class ManagerDriver: @unchecked Sendable {
     var requestsInFlight = 0
     private var waitingAcks: [EmitToken: (EmitStatus, EmitCompletion)] = [:]
     private var nextToken: UInt64 = 0
-    /// The sockets in the order the driver learned of them: a namespace closed and reopened
-    /// gets its events on the new socket only from the moment the new one was added.
-    private var sockets: [String: Socket] = [:]
-    /// What each socket's snapshot says now, to update it only when it changes.
-    private var published: [String: NamespaceStateMachine.Observed] = [:]
+    /// The sockets by namespace: a namespace closed and reopened gets its events on the new
+    /// socket only from the moment the new one was added. Each with what its snapshot says
+    /// now, to update it only when it changes.
+    private var sockets: [String: (socket: Socket, published: NamespaceStateMachine.Observed?)] = [:]
     private var publishedEngine: (transport: TransportKind?, sid: String?) = (nil, nil)
     var cookies = CookieJar()
     var random = SystemRandomNumberGenerator()
@@ -160,8 +159,7 @@ final class ManagerDriver: @unchecked Sendable {
             let namespace = socket.namespace
             do {
                 try self.machine.addSocket(namespace, options: options, recovery: recovery.map { ($0.pid, $0.offset) })
-                self.sockets[namespace] = socket
-                self.published[namespace] = nil
+                self.sockets[namespace] = (socket, nil)
             } catch {
                 socket.finish()
                 self.logger.warning("socket refused", metadata: ["namespace": "\(namespace)", "reason": "\(error)"])
@@ -176,15 +174,15 @@ final class ManagerDriver: @unchecked Sendable {
                 self.refused("provideAuth", namespace, error)
             }
         case .connect(let namespace):
-            self.sockets[namespace]?.activationHandled()
-            self.published[namespace] = nil
+            self.sockets[namespace]?.socket.activationHandled()
+            self.sockets[namespace]?.published = nil
             do { actions = try self.machine.connect(namespace, now: now) } catch {
                 actions = []
                 self.refused("connect", namespace, error)
             }
         case .disconnect(let namespace):
-            self.sockets[namespace]?.activationHandled()
-            self.published[namespace] = nil
+            self.sockets[namespace]?.socket.activationHandled()
+            self.sockets[namespace]?.published = nil
             do { actions = try self.machine.disconnect(namespace, now: now) } catch {
                 actions = []
                 self.refused("disconnect", namespace, error)
@@ -194,8 +192,7 @@ final class ManagerDriver: @unchecked Sendable {
             // Its last events (the `io client disconnect`) go out first, then its stream ends.
             self.publishState()
             self.execute(actions)
-            self.published[namespace] = nil
-            self.sockets.removeValue(forKey: namespace)?.finish()
+            self.sockets.removeValue(forKey: namespace)?.socket.finish()
             return
         case .emit(let request, let reply):
             actions = self.emit(request, reply: reply, now: now)
@@ -320,7 +317,7 @@ final class ManagerDriver: @unchecked Sendable {
             return Array(state.sockets.values)
         }
         for socket in sockets { socket.finish() }
-        for (_, socket) in self.sockets { socket.finish() }
+        for (_, entry) in self.sockets { entry.socket.finish() }
         self.sockets.removeAll()
         self.events.finish()
         self.httpClient?.release()
@@ -374,7 +371,7 @@ final class ManagerDriver: @unchecked Sendable {
             reply(.done(status, result.mapError { .ack($0) }))
             return
         }
-        self.sockets[namespace]?.deliver(event)
+        self.sockets[namespace]?.socket.deliver(event)
     }
 
     /// Copies what the user may read synchronously into the shared snapshots, where it changed.
@@ -387,13 +384,16 @@ final class ManagerDriver: @unchecked Sendable {
                 state.engineId = engine.sid
             }
         }
-        for (namespace, socket) in self.sockets {
-            guard let observed = self.machine.observed(namespace), self.published[namespace] != observed else { continue }
-            self.published[namespace] = observed
-            socket.update(
+        var changed: [(String, NamespaceStateMachine.Observed)] = []
+        for (namespace, entry) in self.sockets {
+            guard let observed = self.machine.observed(namespace), entry.published != observed else { continue }
+            changed.append((namespace, observed))
+            entry.socket.update(
                 id: observed.id, connected: observed.connected, active: observed.active, recovered: observed.recovered,
                 recovery: observed.pid.map { Recovery(pid: $0, offset: observed.offset) }
             )
         }
+        // Not while iterating: the loop reads a copy, and writing would copy the dictionary.
+        for (namespace, observed) in changed { self.sockets[namespace]?.published = observed }
     }
 }
