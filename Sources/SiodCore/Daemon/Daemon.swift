@@ -183,7 +183,7 @@ public final class Daemon: Sendable {
 
     /// Calls `body` whenever ``statusLine`` may have changed (from any thread; keep it short).
     public func observeChanges(_ body: @escaping @Sendable () -> Void) {
-        self.registry.onChange.withLockedValue { $0 = body }
+        self.registry.onChange.withLockedValue { $0 = ChangeObserver(body: body) }
     }
 
     /// A health round trip for the watchdog: a task through every event loop and the socket

@@ -35,7 +35,12 @@ final class Registry: Sendable {
     private let written = NIOLockedValueBox(0)
     let subscriptions: Subscriptions
     /// Called when what `STATUS=` shows may have changed (sockets, connections, last error).
-    let onChange = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
+    ///
+    /// The closure sits in a struct: a box holding a bare function type re-abstracts it in
+    /// place on every `withLockedValue`, wrapping it in two more thunks each time, so that the
+    /// ten-thousandth call ran through twenty thousand of them (10,000 sockets connected at
+    /// 1,235/s instead of 5,667/s).
+    let onChange = NIOLockedValueBox<ChangeObserver?>(nil)
     /// The last connection problem, `socket: reason`, for `STATUS=`.
     let lastError = NIOLockedValueBox<String?>(nil)
     private let spawn: Spawn
@@ -481,7 +486,7 @@ final class Registry: Sendable {
     // MARK: - State
 
     private func changed() {
-        self.onChange.withLockedValue { $0 }?()
+        self.onChange.withLockedValue { $0 }?.body()
     }
 
     private func noteRecovery(of named: NamedSocket) {
@@ -562,6 +567,11 @@ private final class ManagerEventForwarder: @unchecked Sendable {
     func forward(_ event: ManagerEvent) {
         self.registry?.managerEvent(event, id: self.id, attempt: &self.attempt)
     }
+}
+
+/// What ``Registry/onChange`` calls.
+struct ChangeObserver: Sendable {
+    let body: @Sendable () -> Void
 }
 
 extension Registry.Origin {
