@@ -246,7 +246,7 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
         switch self.state {
         case .connecting:
             self.state = .abandoned
-            self.upgradeChannelClose()
+            self.closeChannel()
         case .open:
             guard let context = self.context else { return }
             self.state = .closing
@@ -264,15 +264,15 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     func abort() {
         self.driver = nil
         self.state = .abandoned
-        self.upgradeChannelClose()
+        self.closeChannel()
         self.context?.close(promise: nil)
     }
 
-    /// The channel, once known, is closed by the `.abandoned` check in ``connect``; one being
-    /// set up is reached through its close future.
+    /// The connection's channel, from the moment it exists (before the upgrade, when
+    /// `context` is still nil); a connection abandoned before that is closed in ``connect``.
     private var channel: (any Channel)?
 
-    private func upgradeChannelClose() {
+    private func closeChannel() {
         self.channel?.close(promise: nil)
     }
 
@@ -375,7 +375,7 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
 
     private func opened() {
         guard case .connecting = self.state else {
-            self.upgradeChannelClose()
+            self.closeChannel()
             return
         }
         self.state = .open
