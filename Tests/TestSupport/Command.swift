@@ -115,8 +115,12 @@ public final class OneShot<Value: Sendable>: Sendable {
     }
 }
 
-/// Collects what a child writes on a pipe, on FileHandle's own reader (no thread of the
-/// cooperative pool blocks on it).
+/// Collects what a child writes on a pipe, on a thread of its own that blocks in `read(2)`
+/// (no thread of the cooperative pool waits on it, and no libdispatch source watches the
+/// descriptor: FileHandle's readability sources crashed libdispatch in
+/// `_dispatch_event_loop_drain` when a pipe's descriptor number was reused after a source on
+/// it had been cancelled but not yet torn down). The thread ends at the pipe's end, and keeps
+/// the collector, and so the descriptor, alive until then.
 final class PipeCollector: Sendable {
     let pipe = Pipe()
     let ended = OneShot<Bool>()
@@ -125,15 +129,19 @@ final class PipeCollector: Sendable {
     init() {
         let data = self.data
         let ended = self.ended
-        self.pipe.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            if chunk.isEmpty {
-                handle.readabilityHandler = nil
-                ended.fulfil(true)
-            } else {
-                data.withLockedValue { $0.append(chunk) }
+        let handle = self.pipe.fileHandleForReading
+        let thread = Thread {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else { break }
+                data.withLockedValue { $0.append(contentsOf: buffer[..<count]) }
             }
+            ended.fulfil(true)
+            withExtendedLifetime(handle) {}
         }
+        thread.start()
     }
 
     var text: String { String(decoding: self.data.withLockedValue { $0 }, as: UTF8.self) }

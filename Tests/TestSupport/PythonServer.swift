@@ -25,6 +25,7 @@ public final class PythonServer: @unchecked Sendable {
 
     private var process = Process()
     private var stdin = Pipe()
+    private var stdout = Pipe()
     public let script: String
     public let arguments: [String]
     public private(set) var port: Int = 0
@@ -49,6 +50,11 @@ public final class PythonServer: @unchecked Sendable {
         try process.run()
         self.process = process
         self.stdin = stdin
+        // Kept for the server's life: the pipe's descriptor must not close right after
+        // `readPort` clears its readability handler (libdispatch cancels that source
+        // asynchronously, and crashed in `_dispatch_event_loop_drain` when the number was
+        // reused before it had).
+        self.stdout = stdout
         self.port = try await Self.readPort(from: stdout.fileHandleForReading)
     }
 
