@@ -12,8 +12,9 @@ import SioProtocol
 // handled by a `WebSocketTransport` that calls the driver synchronously.
 extension ManagerDriver {
     func openWebSocket(_ id: ConnectionID, sid: String?) {
-        let target = self.engineURL.string(transport: .websocket, timestamp: self.timestamp(), sid: sid)
+        let target = self.engineURL.requestTarget(transport: .websocket, timestamp: self.timestamp(), sid: sid)
         var headers = HTTPHeaders(self.requestHeaders(now: self.now))
+        headers.replaceOrAdd(name: "Host", value: self.engineURL.authority)
         if self.options.perMessageDeflate {
             headers.add(name: "Sec-WebSocket-Extensions", value: PerMessageDeflate.offer)
         }
@@ -33,17 +34,8 @@ extension ManagerDriver {
         }
         transport.connect(
             host: self.engineURL.host, port: self.engineURL.port ?? (self.engineURL.secure ? 443 : 80),
-            requestURI: Self.requestURI(of: target), headers: headers, tls: tls, proxy: self.proxy
+            requestURI: target, headers: headers, tls: tls, proxy: self.proxy
         )
-    }
-
-    /// The path and query of an absolute URL.
-    private static func requestURI(of url: String) -> String {
-        guard let scheme = url.range(of: "://") else { return url }
-        let rest = url[scheme.upperBound...]
-        guard let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
-        let uri = String(rest[slash...])
-        return uri.hasPrefix("/") ? uri : "/" + uri
     }
 }
 
@@ -102,9 +94,6 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     func connect(host: String, port: Int, requestURI: String, headers: HTTPHeaders, tls: NIOSSLContext?, proxy: ManagerOptions.Proxy?) {
         guard let driver = self.driver else { return }
         let eventLoop = driver.eventLoop
-        var headers = headers
-        let hostHeader = port == (tls == nil ? 80 : 443) ? host : "\(host):\(port)"
-        headers.replaceOrAdd(name: "Host", value: hostHeader)
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: requestURI, headers: headers)
         let connected = ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)

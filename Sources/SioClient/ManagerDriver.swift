@@ -92,14 +92,6 @@ final class ManagerDriver: @unchecked Sendable {
         self.eventLoop.execute { self.handle(input) }
     }
 
-    func submit(_ request: EmitRequest, _ completion: @escaping EmitCompletion) {
-        self.submit(.emit(request, completion))
-    }
-
-    func submitAck(_ namespace: String, _ ackId: UInt64, _ arguments: EventArguments, _ completion: @escaping @Sendable (Result<Void, ClientError>) -> Void) {
-        self.submit(.sendAck(namespace, ackId, arguments, completion))
-    }
-
     /// Handles one input on the event loop (the transports call this directly).
     func handle(_ input: ManagerInput) {
         self.eventLoop.preconditionInEventLoop()

@@ -152,12 +152,12 @@ public final class Socket: Sendable {
             namespace: self.namespace, name: .string(event), arguments: arguments,
             options: EmitOptions(volatile: volatile, compress: compress), wantsAck: false
         )
-        self.driver.submit(request) { reply in
+        self.driver.submit(.emit(request) { reply in
             switch reply {
             case .refused(let error): completion(.failure(error))
             case .done(let status, _): completion(.success(status))
             }
-        }
+        })
     }
 
     /// `socket.timeout(ms).emitWithAck` without waiting: `completion` gets the server's ack
@@ -170,19 +170,18 @@ public final class Socket: Sendable {
             namespace: self.namespace, name: .string(event), arguments: arguments,
             options: EmitOptions(timeout: timeout.map(ManagerOptions.milliseconds), compress: compress), wantsAck: true
         )
-        self.driver.submit(request) { reply in
+        self.driver.submit(.emit(request) { reply in
             switch reply {
             case .refused(let error): completion(.failure(error))
             case .done(_, let ack): completion(ack ?? .failure(.ack(.closed)))
             }
-        }
+        })
     }
 
     /// Answers a server event that asked for an ack, without waiting: `completion` is called on
     /// the Manager's event loop.
     public func ack(_ ackId: UInt64, _ arguments: EventArguments, completion: @escaping @Sendable (Result<Void, ClientError>) -> Void) {
-        let namespace = self.namespace
-        self.driver.submitAck(namespace, ackId, arguments, completion)
+        self.driver.submit(.sendAck(self.namespace, ackId, arguments, completion))
     }
 
     private func submit(
@@ -190,7 +189,7 @@ public final class Socket: Sendable {
     ) async throws(ClientError) -> (EmitStatus, Result<EventArguments, ClientError>?) {
         let request = EmitRequest(namespace: self.namespace, name: .string(event), arguments: arguments, options: options, wantsAck: wantsAck)
         let reply: EmitReply = await withCheckedContinuation { continuation in
-            self.driver.submit(request) { continuation.resume(returning: $0) }
+            self.driver.submit(.emit(request) { continuation.resume(returning: $0) })
         }
         switch reply {
         case .refused(let error):

@@ -62,6 +62,12 @@ public struct EngineURL: Sendable {
         case .websocket:
             scheme = self.secure ? "wss" : "ws"
         }
+        return scheme + "://" + self.authority + self.requestTarget(transport: transport, timestamp: timestamp, sid: sid)
+    }
+
+    /// The path and query of ``string(transport:timestamp:sid:)``: what an HTTP request line
+    /// carries (a WebSocket upgrade is written by hand, not by an HTTP client).
+    public func requestTarget(transport: TransportKind, timestamp: String, sid: String?) -> String {
         let addsTimestamp: Bool
         switch transport {
         case .polling:
@@ -84,12 +90,12 @@ public struct EngineURL: Sendable {
             .map { Self.encodeURIComponent($0.name) + "=" + Self.encodeURIComponent($0.value) }
             .joined(separator: "&")
 
-        return scheme + "://" + self.authority + self.normalisedPath + "?" + queryString
+        return self.normalisedPath + "?" + queryString
     }
 
     /// `host[:port]` with IPv6 brackets and the default port left out (`Transport._hostname`,
-    /// `Transport._port`).
-    private var authority: String {
+    /// `Transport._port`): the URL's authority, and the `Host` header of its requests.
+    public var authority: String {
         let hostPart = self.host.contains(":") && !self.host.hasPrefix("[") ? "[" + self.host + "]" : self.host
         guard let port = self.port else {
             return hostPart

@@ -89,14 +89,14 @@ final class Registry: Sendable {
     func open(_ request: SocketOpenRequest, params: JSON, origin: Origin, eventLoop: (any EventLoop)? = nil) throws(RPCError) -> JSON {
         let options: ManagerOptions
         do { options = try request.connection.managerOptions() } catch { throw RPCError(error) }
-        let opened = self.state.withLockedValue { state -> Result<(NamedSocket, Manager?, isNew: Bool), RPCError> in
+        let opened = self.state.withLockedValue { state -> Result<(NamedSocket, isNew: Bool), RPCError> in
             guard !state.closing else { return .failure(.shuttingDown) }
             if let existing = state.sockets[request.name] {
                 if existing.fromConfig, case .client = origin {
                     return .failure(.socketExists(request.name, "in the configuration file"))
                 }
                 guard existing.request == request else { return .failure(.socketExists(request.name, "with other options")) }
-                return .success((existing, nil, false))
+                return .success((existing, false))
             }
             let placed: SocketPlacement.Outcome
             do {
@@ -106,7 +106,6 @@ final class Registry: Sendable {
             } catch {
                 return .failure(.socketExists(request.name, ""))
             }
-            var newManager: Manager?
             if case .created(let id) = placed {
                 let loop = state.loops.place(preferring: eventLoop)
                 do throws(ClientError) {
@@ -117,7 +116,6 @@ final class Registry: Sendable {
                     )
                     manager.reportsEnginePackets = state.reportsEnginePackets
                     state.managers[id] = manager
-                    newManager = manager
                 } catch {
                     state.loops.release(loop)
                     _ = state.placement.remove(name: request.name)
@@ -163,9 +161,9 @@ final class Registry: Sendable {
                 state.saved.sockets[request.name] = record
                 state.generation += 1
             }
-            return .success((named, newManager, true))
+            return .success((named, true))
         }
-        let (named, _, isNew) = try opened.get()
+        let (named, isNew) = try opened.get()
         guard isNew else { return named.status }
         self.logger.info(
             "socket opened",

@@ -18,6 +18,15 @@ import Testing
         #expect(url.string(transport: .websocket, timestamp: "rnd", sid: "ejrn") == "ws://localhost:3000/socket.io/?x=42&EIO=4&transport=websocket&sid=ejrn")
     }
 
+    /// What a hand-written WebSocket upgrade sends: the request line's target and the Host header.
+    @Test func requestTargetAndAuthority_areTheURLsParts() {
+        let url = EngineURL(secure: true, host: "::1", port: 8443, query: [("x", "4 2")])
+        #expect(url.authority == "[::1]:8443")
+        #expect(url.requestTarget(transport: .websocket, timestamp: "r", sid: "s") == "/socket.io/?x=4%202&EIO=4&transport=websocket&sid=s")
+        #expect(url.string(transport: .websocket, timestamp: "r", sid: "s") == "wss://[::1]:8443/socket.io/?x=4%202&EIO=4&transport=websocket&sid=s")
+        #expect(EngineURL(secure: false, host: "h", port: 80).authority == "h")
+    }
+
     @Test func url_timestampRequests_rules() {
         var url = EngineURL(secure: true, host: "example.com", timestampRequests: true)
         #expect(url.string(transport: .websocket, timestamp: "r", sid: nil) == "wss://example.com/socket.io/?EIO=4&transport=websocket&t=r")
