@@ -31,6 +31,8 @@ final class ManagerDriver: @unchecked Sendable {
     /// An input is being handled: inputs submitted meanwhile (by an event handler, by a
     /// channel event that a write set off) wait for the next turn of the loop.
     private var busy = false
+    /// Inputs submitted from the Manager's own loop that have not been handled yet.
+    private var queuedOnLoop = 0
     private var timers: [ManagerTimer: Scheduled<Void>] = [:]
     /// Open and closing WebSockets, until their channel is closed.
     var webSockets: [ConnectionID: WebSocketTransport] = [:]
@@ -89,14 +91,34 @@ final class ManagerDriver: @unchecked Sendable {
     /// daemon's registry closes a socket under its lock, and the socket's `disconnect` event
     /// comes back to the registry). On the Manager's own loop this costs a task, not a wake-up.
     func submit(_ input: ManagerInput) {
-        self.eventLoop.execute { self.handle(input) }
+        guard self.eventLoop.inEventLoop else {
+            self.eventLoop.execute { self.handle(input) }
+            return
+        }
+        self.queuedOnLoop += 1
+        self.eventLoop.assumeIsolatedUnsafeUnchecked().execute {
+            self.queuedOnLoop -= 1
+            self.handle(input)
+        }
+    }
+
+    /// Hands an emit or an ack to the driver: at once when the caller is on the Manager's loop
+    /// and nothing submitted from that loop is still waiting (so the order of the loop's own
+    /// inputs holds), else as ``submit(_:)`` does. For callers that hold no lock the input's
+    /// completion could need: an emit sets off no socket event, only its own completion.
+    func submitEmit(_ input: ManagerInput) {
+        if self.eventLoop.inEventLoop && self.queuedOnLoop == 0 && !self.busy {
+            self.handle(input)
+        } else {
+            self.submit(input)
+        }
     }
 
     /// Handles one input on the event loop (the transports call this directly).
     func handle(_ input: ManagerInput) {
         self.eventLoop.preconditionInEventLoop()
         guard !self.busy else {
-            self.eventLoop.execute { self.handle(input) }
+            self.submit(input)
             return
         }
         self.busy = true

@@ -152,7 +152,7 @@ public final class Socket: Sendable {
             namespace: self.namespace, name: .string(event), arguments: arguments,
             options: EmitOptions(volatile: volatile, compress: compress), wantsAck: false
         )
-        self.driver.submit(.emit(request) { reply in
+        self.driver.submitEmit(.emit(request) { reply in
             switch reply {
             case .refused(let error): completion(.failure(error))
             case .done(let status, _): completion(.success(status))
@@ -170,7 +170,7 @@ public final class Socket: Sendable {
             namespace: self.namespace, name: .string(event), arguments: arguments,
             options: EmitOptions(timeout: timeout.map(ManagerOptions.milliseconds), compress: compress), wantsAck: true
         )
-        self.driver.submit(.emit(request) { reply in
+        self.driver.submitEmit(.emit(request) { reply in
             switch reply {
             case .refused(let error): completion(.failure(error))
             case .done(_, let ack): completion(ack ?? .failure(.ack(.closed)))
@@ -181,7 +181,7 @@ public final class Socket: Sendable {
     /// Answers a server event that asked for an ack, without waiting: `completion` is called on
     /// the Manager's event loop.
     public func ack(_ ackId: UInt64, _ arguments: EventArguments, completion: @escaping @Sendable (Result<Void, ClientError>) -> Void) {
-        self.driver.submit(.sendAck(self.namespace, ackId, arguments, completion))
+        self.driver.submitEmit(.sendAck(self.namespace, ackId, arguments, completion))
     }
 
     private func submit(
