@@ -33,7 +33,8 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// Lines started and not yet answered.
     private var linesPending = 0
     private var readPending = false
-    private var lastWrite: EventLoopFuture<Void>?
+    /// Something was written: closing waits for it to leave.
+    private var wroteAny = false
 
     private var notifications = CircularBuffer<[UInt8]>()
     private var notificationBytes = 0
@@ -235,9 +236,8 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     private func write(_ line: [UInt8]) {
         guard let context = self.context, context.channel.isActive else { return }
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        context.write(self.wrapOutboundOut(context.channel.allocator.buffer(bytes: line)), promise: promise)
-        self.lastWrite = promise.futureResult
+        context.write(self.wrapOutboundOut(context.channel.allocator.buffer(bytes: line)), promise: nil)
+        self.wroteAny = true
     }
 
     /// Queues a batch of notification lines (see ``RPCConnection/notify(line:)``). Each line
@@ -318,19 +318,22 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
         guard let context = self.context, !self.closing else { return }
         self.closing = true
         self.inputClosed = true
-        context.flush()
         let channel = context.channel
-        guard let lastWrite = self.lastWrite else {
+        guard self.wroteAny else {
+            context.flush()
             channel.close(promise: nil)
             return
         }
-        // Writes complete in order: the last one done means all are. A peer that never reads
+        // Writes complete in order: an empty one written last completes when all the others
+        // have (no promise per line on the way). A peer that never reads
         // would hold the connection (and a graceful stop) forever, hence the timeout.
         let (seconds, attoseconds) = self.limits.closeTimeout.components
         let timeout = context.eventLoop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)) {
             channel.close(promise: nil)
         }
-        lastWrite.whenComplete { _ in
+        let lastWrite = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: lastWrite)
+        lastWrite.futureResult.whenComplete { _ in
             timeout.cancel()
             channel.close(promise: nil)
         }
