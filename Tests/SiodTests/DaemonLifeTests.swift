@@ -86,6 +86,28 @@ struct DaemonLifeTests {
         server.stop()
     }
 
+    /// A stop does not wait for the server: a long poll the server holds until its next ping
+    /// (25 s here), a WebSocket, an upgraded connection and a subscriber that stays connected
+    /// all end within a second of SIGTERM.
+    @Test func stopsWithinASecond_withALongPollOutstanding() async throws {
+        let scratch = Scratch()
+        let server = try await PythonServer(["--ping-interval", "25"])
+        let siod = try await SiodProcess(in: scratch, arguments: ["--log-level", "debug"])
+        let client = try RPCLineClient(path: siod.socket)
+        try client.call("events.subscribe", ["engine": true])
+        for (name, transports) in [("poll", ["polling"]), ("ws", ["websocket"]), ("upgraded", ["polling", "websocket"])] {
+            try client.call("socket.open", ["socket": .string(name), "url": .string(server.url), "transports": .array(transports.map { .string($0) })])
+            try client.waitConnected(name)
+        }
+        _ = try client.notification("manager.upgrade")
+        // The polling socket's GET is now held by the server until its next ping.
+        let started = ContinuousClock.now
+        #expect(try await siod.stop() == 0)
+        let took = ContinuousClock.now - started
+        #expect(took < .seconds(1), "stopped in \(took)\n\(siod.log)")
+        server.stop()
+    }
+
     @Test func configurationAndReload() async throws {
         let scratch = Scratch()
         let server = try await PythonServer()

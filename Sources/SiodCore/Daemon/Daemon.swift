@@ -114,7 +114,10 @@ public final class Daemon: Sendable {
         guard let server = self.serverBox.withLockedValue({ $0.server }) else { return }
         await withTaskCancellationHandler {
             await withDiscardingTaskGroup { group in
-                group.addTask { await server.run() }
+                group.addTask {
+                    await server.run()
+                    self.logStopPhase("clients closed")
+                }
                 for await job in self.jobs {
                     group.addTask { await job() }
                 }
@@ -132,13 +135,29 @@ public final class Daemon: Sendable {
             box.stopped = true
             return box.server
         }
+        self.stopStarted.withLockedValue { $0 = $0 ?? .now }
         server?.stop()
         // run() returns once every Manager has released its transports.
         let managers = self.registry.shutdown()
+        self.logStopPhase("sockets closing", ["managers": "\(managers.count)"])
         self.jobSink.yield {
             for manager in managers { try? await manager.get() }
+            self.logStopPhase("sockets closed")
         }
         self.jobSink.finish()
+    }
+
+    /// When ``stop()`` was first called.
+    private let stopStarted = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
+
+    /// A step of the stop, with the time since it began (a slow stop shows which step waits).
+    private func logStopPhase(_ phase: String, _ metadata: Logger.Metadata = [:]) {
+        guard let started = self.stopStarted.withLockedValue({ $0 }) else { return }
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        var metadata = metadata
+        metadata["elapsed_ms"] = "\(Int(milliseconds.rounded()))"
+        self.logger.debug("stop: \(phase)", metadata: metadata)
     }
 
     /// Re-reads the configuration file and applies the differences (SIGHUP, `daemon.reload`).
