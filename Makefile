@@ -16,11 +16,12 @@ all:
 	$(SWIFT) build -c release --product siod
 	$(SWIFT) build -c release --product siodctl
 
-units: .build/units/siod.service .build/units/siod.socket
-
-.build/units/%: systemd/%
+# Filled in at every run: a file target would keep the paths of an earlier PREFIX.
+units:
 	mkdir -p .build/units
-	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< > $@
+	for unit in siod.service siod.socket; do \
+		sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/$$unit > .build/units/$$unit || exit 1; \
+	done
 
 install: units
 	install -D -m 0755 $(BUILDDIR)/siod $(DESTDIR)$(BINDIR)/siod

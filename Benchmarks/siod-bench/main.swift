@@ -21,6 +21,29 @@ func option(_ name: String) -> String? {
     return arguments[index + 1]
 }
 
+if arguments.contains("--help") || arguments.contains("-h") {
+    say("""
+        usage: siod-bench [--smoke] [--reps N] [--idle SECONDS] [--only TEXT] [--json FILE] [--python PATH] [--siod PATH]
+               siod-bench server [--port N]
+               siod-bench relay --socket PATH --port N
+
+        Runs every scenario through siod and through python-socketio's AsyncClient against the same
+        loopback server, and prints one table (median [min–max] over the repetitions, the ratio, and
+        the CPU of client and server); scripts/bench builds everything and runs it.
+
+          --reps N        repetitions of each scenario (default 5; 1 with --smoke)
+          --idle SECONDS  how long the idle-CPU figure is measured (default 30)
+          --only TEXT     only the figures whose name contains TEXT
+          --json FILE     where the table is written as JSON (default .build/siod-bench.json)
+          --python PATH   the Python with python-socketio (default .venv/bin/python)
+          --siod PATH     the siod binary to measure (default: the one next to siod-bench)
+          --smoke         a short run on small counts, to check every scenario works
+          server          the benchmark server alone (prints PORT n)
+          relay           the floor row's relay (the run starts it)
+        """)
+    exit(0)
+}
+
 if arguments.count > 1, arguments[1] == "server" {
     // Ends with the run that started it, however that run ends: its end closes our stdin.
     Thread.detachNewThread {

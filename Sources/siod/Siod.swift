@@ -16,8 +16,9 @@ struct Siod: AsyncParsableCommand {
         commandName: "siod",
         abstract: "Owns Socket.IO client connections and lends them to local processes over JSON-RPC.",
         discussion: """
-        The RPC socket is the one systemd passes (named "rpc"), else --socket, $SIOD_SOCKET,
+        The RPC socket is the one systemd passes (named "rpc"), else --socket, $SIOD_SOCKET, \
         /run/siod/siod.sock for root, $XDG_RUNTIME_DIR/siod/siod.sock, /tmp/siod-<uid>/siod.sock.
+
         SIGHUP re-reads the configuration; SIGTERM and SIGINT stop gracefully. See docs/rpc.md.
         """,
         version: "siod \(SiodVersion.string) (Engine.IO v\(SiodVersion.engineIOProtocol), Socket.IO v\(SiodVersion.socketIOProtocol))"

@@ -11,9 +11,10 @@ struct Siodctl: ParsableCommand {
         commandName: "siodctl",
         abstract: "Talk to siod from a shell: one JSON-RPC call per run, or a listener.",
         discussion: """
-        Results are printed as one line of JSON on stdout. Exit status: 0 on success, 1 when
-        siod answered with an error (printed on stderr with its type), 2 when siod cannot be
-        reached, 64 for a usage error.
+        Results are printed as one line of JSON on stdout.
+
+        Exit status: 0 on success, 1 when siod answered with an error (printed on stderr with \
+        its type), 2 when siod cannot be reached, 64 for a usage error.
         """,
         subcommands: [Call.self, Open.self, Emit.self, Listen.self, Status.self, List.self, Close.self]
     )

@@ -7,6 +7,13 @@ import TestSupport
 /// nothing here, but each scenario must complete against siod and python-socketio alike.
 @Suite(.enabled(if: PythonServer.available), .timeLimit(.minutes(3)))
 struct BenchSmokeTests {
+    @Test func helpPrintsUsage_andRunsNothing() async throws {
+        let run = try await runCommand(Built.directory + "/siod-bench", ["--help"], within: .seconds(10))
+        #expect(run.status == 0)
+        #expect(run.out.hasPrefix("usage: siod-bench"), "\(run.out)")
+        #expect(!run.out.contains("repetitions, median"), "no scenario ran")
+    }
+
     @Test func everyScenarioRuns_forSiodAndPython() async throws {
         let scratch = Scratch()
         let python = try #require(PythonServer.python)

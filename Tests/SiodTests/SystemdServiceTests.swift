@@ -99,6 +99,14 @@ struct SystemdServiceTests {
         #expect(files.fileExists(atPath: destination + "/usr/lib/sysusers.d/siod.conf"))
         #expect(files.fileExists(atPath: destination + "/usr/share/doc/siod/rpc.md"))
         #expect(files.isExecutableFile(atPath: destination + "/usr/share/doc/siod/examples/answer-bot.sh"))
+
+        // Another prefix after the first: its units name its own paths.
+        let again = try await runCommand("/usr/bin/env", [
+            "make", "-s", "-C", repository, "install", "DESTDIR=\(destination)", "PREFIX=/usr/local", "BUILDDIR=\(Built.directory)",
+        ])
+        #expect(again.status == 0, "\(again.out)\(again.err)")
+        let local = try String(contentsOfFile: destination + "/usr/local/lib/systemd/system/siod.service", encoding: .utf8)
+        #expect(local.contains("ExecStart=/usr/local/bin/siod\n"), "\(local)")
     }
 
     @Test func unitsVerifyAndAreHardened() async throws {
