@@ -70,12 +70,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // What siod and siodctl share (socket and config paths, siod's version): no NIO, no
+        // Foundation, so that siodctl starts fast.
+        .target(name: "SiodShared"),
         // The daemon's logic (state store, registry, RPC methods), kept apart from its `main`
         // so the tests can reach it.
         .target(
             name: "SiodCore",
             dependencies: [
-                "SioJSON", "SioProtocol", "SioClient", "RPC", "Systemd",
+                "SioJSON", "SioProtocol", "SioClient", "RPC", "Systemd", "SiodShared",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -87,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "siod",
             dependencies: [
-                "SiodCore", "RPC", "Systemd", "SioProtocol",
+                "SiodCore", "SiodShared", "RPC", "Systemd", "SioProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -95,7 +98,7 @@ let package = Package(
         // The shell's client: one JSON-RPC call per run, or a listener.
         .executableTarget(
             name: "siodctl",
-            dependencies: ["SioJSON", "SiodCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SioJSON", "SiodShared", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "sioproto-bench",

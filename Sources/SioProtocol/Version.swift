@@ -1,9 +1,7 @@
-/// Versions of siod and of the protocols it speaks.
-public enum SiodVersion {
-    /// siod's own version.
-    public static let string = "0.1.0"
-    /// The Engine.IO protocol revision (engine.io-protocol § Revision 4).
-    public static let engineIOProtocol = 4
-    /// The Socket.IO protocol revision (socket.io-protocol § Revision 5).
-    public static let socketIOProtocol = 5
+/// The protocol revisions this implementation speaks.
+public enum ProtocolRevision {
+    /// Engine.IO (engine.io-protocol § Revision 4): the `EIO` query parameter.
+    public static let engineIO = 4
+    /// Socket.IO (socket.io-protocol § Revision 5).
+    public static let socketIO = 5
 }

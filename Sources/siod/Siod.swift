@@ -5,6 +5,7 @@ import Logging
 import RPC
 import SiodCore
 import SioProtocol
+import SiodShared
 import Systemd
 #if canImport(Glibc)
 import Glibc
@@ -21,7 +22,7 @@ struct Siod: AsyncParsableCommand {
 
         SIGHUP re-reads the configuration; SIGTERM and SIGINT stop gracefully. See docs/rpc.md.
         """,
-        version: "siod \(SiodVersion.string) (Engine.IO v\(SiodVersion.engineIOProtocol), Socket.IO v\(SiodVersion.socketIOProtocol))"
+        version: "siod \(SiodVersion.string) (Engine.IO v\(ProtocolRevision.engineIO), Socket.IO v\(ProtocolRevision.socketIO))"
     )
 
     @Option(help: "The RPC socket's path.")

@@ -1,6 +1,6 @@
 import ArgumentParser
 import SioJSON
-import SiodCore
+import SiodShared
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,7 +1,7 @@
 import Testing
 @testable import SioProtocol
 
-@Test func version_namesTheProtocolRevisions() {
-    #expect(SiodVersion.engineIOProtocol == 4)
-    #expect(SiodVersion.socketIOProtocol == 5)
+@Test func protocolRevisions() {
+    #expect(ProtocolRevision.engineIO == 4)
+    #expect(ProtocolRevision.socketIO == 5)
 }

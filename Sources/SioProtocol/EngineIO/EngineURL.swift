@@ -78,7 +78,7 @@ public struct EngineURL: Sendable {
 
         let reserved: Set<String> = ["EIO", "transport", "sid", self.timestampParam]
         var pairs = self.query.filter { !reserved.contains($0.name) }
-        pairs.append((name: "EIO", value: String(SiodVersion.engineIOProtocol)))
+        pairs.append((name: "EIO", value: String(ProtocolRevision.engineIO)))
         pairs.append((name: "transport", value: transport.rawValue))
         if addsTimestamp {
             pairs.append((name: self.timestampParam, value: timestamp))

@@ -7,6 +7,7 @@ import RPC
 import SioClient
 import SioJSON
 import SioProtocol
+import SiodShared
 
 /// The RPC methods (docs/rpc.md § Methods).
 ///
