@@ -16,6 +16,9 @@ public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
     public var type: String
     /// Extra members of `data`, written after `type`.
     public var data: JSONObject
+    /// For `invalid_params`: the parameter and what is wrong with it (a configuration file
+    /// reports them in its own words).
+    public var parameterError: ParamError?
 
     /// An error with any code; use this for application errors, e.g.
     /// `RPCError(code: -32001, type: "no_such_socket", message: "no socket named chat")`.
@@ -56,12 +59,18 @@ extension RPCError {
 
     /// −32602: a parameter is missing or has the wrong type; `data.param` names it.
     public static func invalidParams(_ parameter: String, _ reason: String) -> RPCError {
-        RPCError(
+        RPCError(ParamError(parameter, reason))
+    }
+
+    /// −32602 from a ``ParamError``.
+    public init(_ error: ParamError) {
+        self.init(
             code: -32602,
             type: "invalid_params",
-            message: "Invalid params: \(parameter) \(reason)",
-            data: ["param": .string(parameter)]
+            message: "Invalid params: \(error.parameter) \(error.reason)",
+            data: ["param": .string(error.parameter)]
         )
+        self.parameterError = error
     }
 
     /// −32603: the handler failed in a way the client cannot fix.

@@ -1,3 +1,4 @@
+import RPC
 import SioJSON
 import SioProtocol
 import Testing
@@ -12,7 +13,7 @@ import Testing
         #expect(sourceLocation: sourceLocation) {
             try SocketOpenRequest(params: params)
         } throws: { error in
-            (error as? ParamError)?.parameter == parameter
+            (error as? RPCError)?.parameterError?.parameter == parameter
         }
     }
 
@@ -81,9 +82,29 @@ import Testing
         self.expectError("not an object", parameter: "params")
     }
 
+    /// One reader for every method: a mistake gets the same error from `socket.open` as from
+    /// any other method, and a null counts as absent everywhere.
+    @Test func mistakes_getTheSameErrorsAsEveryOtherMethod() throws {
+        let open = { (params: JSON) -> RPCError? in
+            do { _ = try SocketOpenRequest(params: params); return nil } catch { return error as? RPCError }
+        }
+        let emit = try RPCParams(["volatile": "yes", "timeout": 1.5, "args": "x", "n": -1])
+        #expect(open(["socket": "s", "url": "http://h", "autoConnect": "yes"])?.parameterError?.reason == self.reason { () throws(RPCError) in try emit.optionalBool("volatile") })
+        #expect(open(["socket": "s", "url": "http://h", "timeout": 1.5])?.parameterError?.reason == self.reason { () throws(RPCError) in try emit.optionalInt("timeout") })
+        #expect(open(["socket": "s", "url": "http://h", "retries": -1])?.parameterError?.reason == self.reason { () throws(RPCError) in try emit.optionalInt("n", minimum: 0) })
+        #expect(open(["socket": "s", "url": "http://h", "auth": "x"])?.parameterError?.reason == "must be an object")
+        #expect(open(["socket": "s", "url": "http://h", "namespace": .null, "auth": .null, "tls": .null]) == nil, "null is absent")
+        #expect(open(.null)?.parameterError == ParamError("socket", "is required"), "null params are {}, as for every method")
+        #expect(throws: Never.self) { try RPCParams(.null) }
+    }
+
+    private func reason(_ body: () throws(RPCError) -> Any?) -> String? {
+        do { _ = try body(); return nil } catch { return error.parameterError?.reason }
+    }
+
     @Test func missingTLSFiles_nameTheParameter() throws {
         let request = try self.request(["socket": "s", "url": "https://h", "tls": ["ca": "/nonexistent/ca.pem"]])
-        #expect(throws: ParamError("tls.ca", "cannot read /nonexistent/ca.pem")) { try request.connection.managerOptions() }
+        #expect(throws: RPCError.invalidParams("tls.ca", "cannot read /nonexistent/ca.pem")) { try request.connection.managerOptions() }
     }
 
     @Test func multiplexing_sameConnectionOptions_shareAKey() throws {

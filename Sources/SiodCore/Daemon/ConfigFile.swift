@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import RPC
 import SioJSON
 
 /// siod's configuration file: JSON, one member per socket to open at start, with the fields
@@ -68,15 +69,15 @@ public struct ConfigFile: Sendable, Hashable {
                 throw ConfigError(path: path, reason: "sockets.\(name).socket must be \"\(name)\" or absent")
             }
             object["socket"] = .string(name)
-            do throws(ParamError) {
+            do throws(RPCError) {
                 let request = try SocketOpenRequest(params: .object(object))
                 if request.lifetime == .connection {
-                    throw ParamError("lifetime", "cannot be \"connection\" in the configuration")
+                    throw .invalidParams("lifetime", "cannot be \"connection\" in the configuration")
                 }
                 self.sockets[name] = request
                 self.params[name] = .object(object)
             } catch {
-                throw ConfigError(path: path, reason: "sockets.\(name).\(error.parameter) \(error.reason)")
+                throw ConfigError(path: path, socket: name, error)
             }
         }
     }
@@ -90,4 +91,12 @@ public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
     public var reason: String
 
     public var description: String { "\(self.path): \(self.reason)" }
+}
+
+extension ConfigError {
+    /// `sockets.<name>.<parameter> <reason>`: a socket entry its open parameters refuse.
+    init(path: String, socket name: String, _ error: RPCError) {
+        let reason = error.parameterError.map { "\($0.parameter) \($0.reason)" } ?? error.message
+        self.init(path: path, reason: "sockets.\(name).\(reason)")
+    }
 }

@@ -65,11 +65,6 @@ extension RPCError {
         RPCError(code: -32010, type: "state_error", message: "Cannot save state: \(error)")
     }
 
-    /// −32602 from a ``ParamError``.
-    init(_ error: ParamError) {
-        self = .invalidParams(error.parameter, error.reason)
-    }
-
     /// The error for a failed emit or ack of socket `name`.
     init(_ error: ClientError, socket name: String, timeout: Int64?) {
         switch error {

@@ -21,8 +21,7 @@ extension Daemon {
         let subscriptions = self.subscriptions
         return [
             "socket.open": now { [self] params, context throws(RPCError) in
-                let request: SocketOpenRequest
-                do throws(ParamError) { request = try SocketOpenRequest(params: params) } catch { throw RPCError(error) }
+                let request = try SocketOpenRequest(params: params)
                 if request.lifetime == .connection { self.watch(context.connection) }
                 let status = try registry.open(
                     request, params: params ?? .null, origin: .client(context.connectionID), eventLoop: context.connection.eventLoop
@@ -102,8 +101,8 @@ extension Daemon {
             "events.subscribe": now { params, context throws(RPCError) in
                 let p = try RPCParams(params)
                 try p.rejectUnknown(["sockets", "events", "engine"])
-                let sockets = try Self.names(p, "sockets")
-                let events = try Self.names(p, "events")
+                let sockets = try p.optionalStringSet("sockets")
+                let events = try p.optionalStringSet("events")
                 let engine = try p.optionalBool("engine") ?? false
                 if engine { registry.reportEnginePackets() }
                 let id = subscriptions.add(connection: context.connection, sockets: sockets, events: events, engine: engine)
@@ -143,10 +142,7 @@ extension Daemon {
         let event = try p.string("event")
         guard !EventName.reserved.contains(event) else { throw .reservedEvent(event) }
         let args = try Self.arguments(p)
-        let timeout = try p.optionalInt("timeout").map { value throws(RPCError) in
-            guard value >= 0 else { throw .invalidParams("timeout", "must be at least 0") }
-            return Int64(value)
-        }
+        let timeout = try p.optionalInt("timeout", minimum: 0).map { Int64($0) }
         let compress = try p.optionalBool("compress") ?? true
         if try p.optionalBool("ack") == true {
             if try p.optionalBool("volatile") == true { throw .invalidParams("volatile", "cannot be combined with ack") }
@@ -187,10 +183,7 @@ extension Daemon {
 
     /// `args`: an optional array.
     private static func arguments(_ p: RPCParams) throws(RPCError) -> [JSON] {
-        try p.optionalValue("args").map { value throws(RPCError) -> [JSON] in
-            guard case .array(let values) = value else { throw .invalidParams("args", "must be an array") }
-            return values
-        } ?? []
+        try p.optionalArray("args") ?? []
     }
 
     private var info: JSON {
@@ -227,18 +220,6 @@ extension Daemon {
         return try registry.socket(p.string("socket"))
     }
 
-    /// An optional array of strings, as a set.
-    private static func names(_ p: RPCParams, _ key: String) throws(RPCError) -> Set<String>? {
-        guard let value = p.optionalValue(key) else { return nil }
-        guard case .array(let items) = value else { throw .invalidParams(key, "must be an array of strings") }
-        var names = Set<String>()
-        for (index, item) in items.enumerated() {
-            guard case .string(let name) = item else { throw .invalidParams("\(key)[\(index)]", "must be a string") }
-            names.insert(name)
-        }
-        return names
-    }
-
     /// Ack arguments as a JSON array (binary as `{"$binary":…}` when written).
     private static func values(_ arguments: EventArguments) throws(RPCError) -> JSON {
         do { return .array(try arguments.values()) } catch {
@@ -254,17 +235,6 @@ private func now(_ body: @escaping @Sendable (JSON?, RPCRequestContext) throws(R
             reply.succeed(try body(params, context))
         } catch {
             reply.fail(error)
-        }
-    }
-}
-
-extension RPCParams {
-    /// Fails on a member the method does not know, so a typo is an error, not a default.
-    /// (`allowed` is a handful of names: an array compares faster than a set hashes, and its
-    /// literal is not built on the heap at every call.)
-    func rejectUnknown(_ allowed: [String]) throws(RPCError) {
-        for key in self.object.keys where !allowed.contains(key) {
-            throw .invalidParams(key, "is not a parameter of this method")
         }
     }
 }

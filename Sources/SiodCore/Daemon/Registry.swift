@@ -88,7 +88,7 @@ final class Registry: Sendable {
     @discardableResult
     func open(_ request: SocketOpenRequest, params: JSON, origin: Origin, eventLoop: (any EventLoop)? = nil) throws(RPCError) -> JSON {
         let options: ManagerOptions
-        do { options = try request.connection.managerOptions() } catch { throw RPCError(error) }
+        options = try request.connection.managerOptions()
         let opened = self.state.withLockedValue { state -> Result<(NamedSocket, isNew: Bool), RPCError> in
             guard !state.closing else { return .failure(.shuttingDown) }
             if let existing = state.sockets[request.name] {
@@ -278,7 +278,7 @@ final class Registry: Sendable {
                 throw .invalidConfig(ConfigError(path: "", reason: "socket \"\(name)\" is open already, not from the configuration"))
             }
             do { _ = try request.connection.managerOptions() } catch {
-                throw .invalidConfig(ConfigError(path: "", reason: "sockets.\(name).\(error.parameter) \(error.reason)"))
+                throw .invalidConfig(ConfigError(path: "", socket: name, error))
             }
         }
         var outcome = ReloadOutcome()

@@ -1,5 +1,6 @@
 import Foundation
 import NIOSSL
+import RPC
 import SioClient
 import SioJSON
 import SioProtocol
@@ -41,47 +42,46 @@ public struct SocketOpenRequest: Sendable, Hashable {
     /// Everything that decides which Manager (connection) the socket uses.
     public var connection: ConnectionOptions
 
-    static let socketKeys: Set<String> = [
+    static let socketKeys: [String] = [
         "socket", "url", "namespace", "auth", "session", "lifetime", "autoConnect", "ackTimeout", "retries",
         "forceNew", "multiplex",
     ]
 
-    /// Reads `socket.open` params; an unknown or malformed parameter is a ``ParamError`` naming it.
-    public init(params json: JSON?) throws(ParamError) {
-        let params = try Params(json)
-        try params.rejectUnknown(allowed: Self.socketKeys.union(ConnectionOptions.keys))
-        self.name = try params.requiredString("socket")
-        let urlText = try params.requiredString("url")
+    /// Reads `socket.open` params; an unknown or malformed parameter is an `invalid_params`
+    /// error naming it.
+    public init(params json: JSON?) throws(RPCError) {
+        let params = try RPCParams(json)
+        try params.rejectUnknown(Self.socketKeys + ConnectionOptions.keys)
+        self.name = try params.nonEmptyString("socket")
+        let urlText = try params.nonEmptyString("url")
         guard let url = URLComponents(string: urlText), let scheme = url.scheme?.lowercased(),
               ["http", "https", "ws", "wss"].contains(scheme), let host = url.host, !host.isEmpty
-        else { throw ParamError("url", "must be an absolute http, https, ws or wss URL") }
+        else { throw .invalidParams("url", "must be an absolute http, https, ws or wss URL") }
         let urlPath = url.path.isEmpty ? "/" : url.path
-        let namespace = try params.string("namespace") ?? urlPath
+        let namespace = try params.optionalString("namespace") ?? urlPath
         guard namespace.hasPrefix("/"), !namespace.contains(",") else {
-            throw ParamError("namespace", "must start with \"/\" and contain no \",\"")
+            throw .invalidParams("namespace", "must start with \"/\" and contain no \",\"")
         }
         self.namespace = namespace
-        let auth = params.value("auth") ?? [:]
-        guard case .object = auth else { throw ParamError("auth", "must be an object") }
-        self.auth = auth
-        switch params.value("session") {
+        self.auth = .object(try params.optionalObject("auth") ?? [:])
+        switch params.optionalValue("session") {
         case nil, .bool(true)?: self.session = .key("sessionId")
         case .bool(false)?: self.session = .off
         case .object(let object)?:
-            guard let key = object["key"]?.stringValue, !key.isEmpty else { throw ParamError("session.key", "must be a non-empty string") }
+            guard let key = object["key"]?.stringValue, !key.isEmpty else { throw .invalidParams("session.key", "must be a non-empty string") }
             self.session = .key(key)
-        default: throw ParamError("session", "must be true, false or {\"key\": …}")
+        default: throw .invalidParams("session", "must be true, false or {\"key\": …}")
         }
-        let lifetime = try params.string("lifetime") ?? "daemon"
+        let lifetime = try params.optionalString("lifetime") ?? "daemon"
         guard let parsed = Lifetime(rawValue: lifetime) else {
-            throw ParamError("lifetime", "must be \"connection\", \"daemon\" or \"persistent\"")
+            throw .invalidParams("lifetime", "must be \"connection\", \"daemon\" or \"persistent\"")
         }
         self.lifetime = parsed
-        self.autoConnect = try params.bool("autoConnect") ?? true
-        self.ackTimeout = try params.integer("ackTimeout")
-        self.retries = Int(try params.integer("retries") ?? 0)
-        let forceNew = try params.bool("forceNew") == true
-        let multiplex = try params.bool("multiplex") ?? true
+        self.autoConnect = try params.optionalBool("autoConnect") ?? true
+        self.ackTimeout = try params.optionalInt("ackTimeout", minimum: 0).map { Int64($0) }
+        self.retries = try params.optionalInt("retries", minimum: 0) ?? 0
+        let forceNew = try params.optionalBool("forceNew") == true
+        let multiplex = try params.optionalBool("multiplex") ?? true
         self.forceNew = forceNew || !multiplex
         self.connection = try ConnectionOptions(params: params, scheme: scheme, host: host, port: url.port, url: url)
     }
@@ -136,27 +136,27 @@ public struct ConnectionOptions: Sendable, Hashable {
         case server(host: String, port: Int)
     }
 
-    static let keys: Set<String> = [
+    static let keys: [String] = [
         "path", "query", "extraHeaders", "transports", "upgrade", "rememberUpgrade", "tryAllTransports",
         "timestampRequests", "timeout", "reconnection", "reconnectionAttempts", "reconnectionDelay",
         "reconnectionDelayMax", "randomizationFactor", "perMessageDeflate", "tls", "proxy",
     ]
 
-    init(params: Params, scheme: String, host: String, port: Int?, url: URLComponents) throws(ParamError) {
+    init(params: RPCParams, scheme: String, host: String, port: Int?, url: URLComponents) throws(RPCError) {
         let hostPart = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
         self.url = "\(scheme)://\(hostPart)" + (port.map { ":\($0)" } ?? "")
-        self.path = try params.string("path") ?? "/socket.io"
+        self.path = try params.optionalString("path") ?? "/socket.io"
         self.query = (url.queryItems ?? []).map { Pair(name: $0.name, value: $0.value ?? "") }
             + (try params.stringPairs("query")).map { Pair(name: $0.0, value: $0.1) }
         self.extraHeaders = try params.stringPairs("extraHeaders").map { Pair(name: $0.0, value: $0.1) }
-        if let value = params.value("transports") {
+        if let value = params.optionalValue("transports") {
             guard case .array(let names) = value, !names.isEmpty else {
-                throw ParamError("transports", "must be a non-empty array of \"polling\" and \"websocket\"")
+                throw .invalidParams("transports", "must be a non-empty array of \"polling\" and \"websocket\"")
             }
             var transports: [TransportKind] = []
             for (index, name) in names.enumerated() {
                 guard let text = name.stringValue, let kind = TransportKind(rawValue: text) else {
-                    throw ParamError("transports[\(index)]", "must be \"polling\" or \"websocket\"")
+                    throw .invalidParams("transports[\(index)]", "must be \"polling\" or \"websocket\"")
                 }
                 transports.append(kind)
             }
@@ -164,52 +164,52 @@ public struct ConnectionOptions: Sendable, Hashable {
         } else {
             self.transports = [.polling, .websocket]
         }
-        self.upgrade = try params.bool("upgrade") ?? true
-        self.rememberUpgrade = try params.bool("rememberUpgrade") ?? false
-        self.tryAllTransports = try params.bool("tryAllTransports") ?? false
-        self.timestampRequests = try params.bool("timestampRequests")
-        if case .bool(false)? = params.value("timeout") {
+        self.upgrade = try params.optionalBool("upgrade") ?? true
+        self.rememberUpgrade = try params.optionalBool("rememberUpgrade") ?? false
+        self.tryAllTransports = try params.optionalBool("tryAllTransports") ?? false
+        self.timestampRequests = try params.optionalBool("timestampRequests")
+        if case .bool(false)? = params.optionalValue("timeout") {
             self.timeout = nil
         } else {
-            self.timeout = try params.integer("timeout") ?? 20000
+            self.timeout = Int64(try params.optionalInt("timeout", minimum: 0) ?? 20000)
         }
-        self.reconnection = try params.bool("reconnection") ?? true
-        self.reconnectionAttempts = try params.integer("reconnectionAttempts").map { Int($0) }
-        self.reconnectionDelay = try params.integer("reconnectionDelay") ?? 1000
-        self.reconnectionDelayMax = try params.integer("reconnectionDelayMax") ?? 5000
-        self.randomizationFactor = try params.double("randomizationFactor", in: 0...1) ?? 0.5
-        self.perMessageDeflate = try params.bool("perMessageDeflate") ?? false
-        if params.value("tls") != nil {
-            let tls = try Params(params.value("tls"), prefix: "tls.")
-            try tls.rejectUnknown(allowed: ["ca", "cert", "key", "rejectUnauthorized"])
+        self.reconnection = try params.optionalBool("reconnection") ?? true
+        self.reconnectionAttempts = try params.optionalInt("reconnectionAttempts", minimum: 0)
+        self.reconnectionDelay = Int64(try params.optionalInt("reconnectionDelay", minimum: 0) ?? 1000)
+        self.reconnectionDelayMax = Int64(try params.optionalInt("reconnectionDelayMax", minimum: 0) ?? 5000)
+        self.randomizationFactor = try params.optionalDouble("randomizationFactor", in: 0...1) ?? 0.5
+        self.perMessageDeflate = try params.optionalBool("perMessageDeflate") ?? false
+        if let tlsObject = params.optionalValue("tls") {
+            let tls = try RPCParams(tlsObject, prefix: "tls.")
+            try tls.rejectUnknown(["ca", "cert", "key", "rejectUnauthorized"])
             let value = TLS(
-                ca: try tls.string("ca"), cert: try tls.string("cert"), key: try tls.string("key"),
-                rejectUnauthorized: try tls.bool("rejectUnauthorized") ?? true
+                ca: try tls.optionalString("ca"), cert: try tls.optionalString("cert"), key: try tls.optionalString("key"),
+                rejectUnauthorized: try tls.optionalBool("rejectUnauthorized") ?? true
             )
             guard (value.cert == nil) == (value.key == nil) else {
-                throw ParamError(value.cert == nil ? "tls.cert" : "tls.key", "cert and key go together")
+                throw .invalidParams(value.cert == nil ? "tls.cert" : "tls.key", "cert and key go together")
             }
             self.tls = value
         } else {
             self.tls = nil
         }
-        switch params.value("proxy") {
+        switch params.optionalValue("proxy") {
         case nil:
             self.proxy = .environment
         case .bool(false)?:
             self.proxy = .none
         case .string(let text)?:
             guard let proxy = URLComponents(string: text.contains("://") ? text : "http://" + text), let host = proxy.host, !host.isEmpty else {
-                throw ParamError("proxy", "must be a URL such as http://proxy:3128, or false")
+                throw .invalidParams("proxy", "must be a URL such as http://proxy:3128, or false")
             }
             self.proxy = .server(host: host, port: proxy.port ?? 80)
         default:
-            throw ParamError("proxy", "must be a URL such as http://proxy:3128, or false")
+            throw .invalidParams("proxy", "must be a URL such as http://proxy:3128, or false")
         }
     }
 
     /// The client's options; TLS files are read here, so a missing file names its parameter.
-    public func managerOptions() throws(ParamError) -> ManagerOptions {
+    public func managerOptions() throws(RPCError) -> ManagerOptions {
         var options = ManagerOptions()
         options.path = self.path
         options.query = self.query.map { ($0.name, $0.value) }
@@ -234,19 +234,19 @@ public struct ConnectionOptions: Sendable, Hashable {
         if let tls = self.tls {
             var configuration = TLSConfiguration.makeClientConfiguration()
             if let ca = tls.ca {
-                guard FileManager.default.isReadableFile(atPath: ca) else { throw ParamError("tls.ca", "cannot read \(ca)") }
+                guard FileManager.default.isReadableFile(atPath: ca) else { throw .invalidParams("tls.ca", "cannot read \(ca)") }
                 configuration.trustRoots = .file(ca)
             }
             if let cert = tls.cert, let key = tls.key {
                 do {
                     configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }
                 } catch {
-                    throw ParamError("tls.cert", "cannot read a PEM certificate from \(cert)")
+                    throw .invalidParams("tls.cert", "cannot read a PEM certificate from \(cert)")
                 }
                 do {
                     configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
                 } catch {
-                    throw ParamError("tls.key", "cannot read a PEM private key from \(key)")
+                    throw .invalidParams("tls.key", "cannot read a PEM private key from \(key)")
                 }
             }
             if !tls.rejectUnauthorized { configuration.certificateVerification = .none }

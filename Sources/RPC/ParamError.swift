@@ -1,5 +1,5 @@
-/// A parameter of an RPC call that siod cannot use: JSON-RPC `-32602 Invalid params`, naming
-/// the parameter.
+/// A parameter of an RPC call that cannot be used: JSON-RPC `-32602 Invalid params`, naming
+/// the parameter (``RPCError/invalidParams(_:_:)`` keeps it as ``RPCError/parameterError``).
 public struct ParamError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The parameter, as a path (`tls.ca`, `transports[1]`).
     public var parameter: String
