@@ -327,8 +327,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
         // Writes complete in order: an empty one written last completes when all the others
         // have (no promise per line on the way). A peer that never reads
         // would hold the connection (and a graceful stop) forever, hence the timeout.
-        let (seconds, attoseconds) = self.limits.closeTimeout.components
-        let timeout = context.eventLoop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)) {
+        let timeout = context.eventLoop.scheduleTask(in: TimeAmount(self.limits.closeTimeout)) {
             channel.close(promise: nil)
         }
         let lastWrite = context.eventLoop.makePromise(of: Void.self)

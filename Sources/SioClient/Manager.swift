@@ -108,7 +108,7 @@ public final class Manager: Sendable {
         _ namespace: String = "/", auth: JSON? = nil, options: SocketOptions = SocketOptions(), recovery: Recovery? = nil,
         eventHandler: (@Sendable (SocketEvent) -> Void)? = nil
     ) throws(ClientError) -> Socket {
-        guard namespace.hasPrefix("/"), !namespace.contains(",") else { throw .invalidNamespace(namespace) }
+        guard NamespaceName.isValid(namespace) else { throw .invalidNamespace(namespace) }
         var options = options
         if let auth { options.auth = .value(auth) }
         let (socket, created) = self.state.withLockedValue { state -> (Socket, Bool) in

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import NIOSSL
 import SioProtocol
 
@@ -112,8 +113,9 @@ public struct ManagerOptions: Sendable {
         )
     }
 
+    /// Whole milliseconds, clamped (NIO's `TimeAmount(_: Duration)` clamps where
+    /// `seconds * 1000` would overflow).
     static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        TimeAmount(duration).nanoseconds / 1_000_000
     }
 }

@@ -1,10 +1,25 @@
-/// Standard base64 with padding (RFC 4648 § 4), for `{"$binary": …}`.
-enum Base64 {
-    private static let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+/// Base64 (RFC 4648), the one codec of the project: standard alphabet with padding for
+/// `{"$binary": …}` and Engine.IO's `b` packets (§ 4), the URL-safe alphabet without padding
+/// for session IDs (§ 5).
+public enum Base64 {
+    public enum Alphabet: Sendable {
+        /// `A–Z a–z 0–9 + /`
+        case standard
+        /// `A–Z a–z 0–9 - _`
+        case urlSafe
+
+        fileprivate var table: StaticString {
+            switch self {
+            case .standard: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+            case .urlSafe: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+            }
+        }
+    }
 
     /// Appends the base64 text of `bytes` to `out`.
-    static func encode(_ bytes: [UInt8], into out: inout [UInt8]) {
-        let table = self.alphabet.utf8Start
+    public static func encode(_ bytes: [UInt8], into out: inout [UInt8], alphabet: Alphabet = .standard, padding: Bool = true) {
+        let table = alphabet.table.utf8Start
+        out.reserveCapacity(out.count + (bytes.count + 2) / 3 * 4)
         var index = 0
         while index + 3 <= bytes.count {
             let group = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
@@ -19,23 +34,37 @@ enum Base64 {
             let group = UInt32(bytes[index]) << 16
             out.append(table[Int(group >> 18 & 0x3F)])
             out.append(table[Int(group >> 12 & 0x3F)])
-            out.append(UInt8(ascii: "="))
-            out.append(UInt8(ascii: "="))
+            if padding { out.append(contentsOf: [UInt8(ascii: "="), UInt8(ascii: "=")]) }
         case 2:
             let group = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
             out.append(table[Int(group >> 18 & 0x3F)])
             out.append(table[Int(group >> 12 & 0x3F)])
             out.append(table[Int(group >> 6 & 0x3F)])
-            out.append(UInt8(ascii: "="))
+            if padding { out.append(UInt8(ascii: "=")) }
         default:
             break
         }
     }
 
-    /// The bytes of padded standard base64 text, or `nil` if it is not exactly that (wrong
-    /// length, a character outside the alphabet, misplaced `=`).
-    static func decode(_ text: String) -> [UInt8]? {
-        let input = Array(text.utf8)
+    /// The base64 text of `bytes`.
+    public static func encode(_ bytes: [UInt8], alphabet: Alphabet = .standard, padding: Bool = true) -> String {
+        var out: [UInt8] = []
+        self.encode(bytes, into: &out, alphabet: alphabet, padding: padding)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The bytes of standard base64 text, or `nil` if it is not exactly that (a character
+    /// outside the alphabet, misplaced `=`, a length no encoding has). With `paddingOptional`,
+    /// the final `=`s may be left out, as Node's `Buffer.from(s, "base64")` allows.
+    public static func decode(_ text: String, paddingOptional: Bool = false) -> [UInt8]? {
+        var input = Array(text.utf8)
+        if paddingOptional {
+            switch input.count % 4 {
+            case 0: break
+            case 1: return nil
+            case let remainder: input += repeatElement(UInt8(ascii: "="), count: 4 - remainder)
+            }
+        }
         guard input.count % 4 == 0 else {
             return nil
         }

@@ -1,4 +1,4 @@
-import Foundation
+import SioJSON
 
 /// One Engine.IO v4 packet (engine.io-protocol § Packet encoding; socketio-client-behaviour §1.1).
 ///
@@ -44,7 +44,7 @@ extension EnginePacket {
         case .message(.text(let text)):
             return "4" + text
         case .message(.binary(let bytes)):
-            return "b" + Data(bytes).base64EncodedString()
+            return "b" + Base64.encode(bytes)
         case .upgrade:
             return "5"
         case .noop:
@@ -114,17 +114,9 @@ extension EnginePacket {
     /// alphabet, padding optional. Anything else is an error (the reference is lenient
     /// about garbage; we refuse it rather than deliver corrupted bytes).
     private static func decodeBase64(_ string: String) throws(EngineParseError) -> [UInt8] {
-        var padded = string
-        let remainder = padded.utf8.count % 4
-        if remainder == 1 {
+        guard let bytes = Base64.decode(string, paddingOptional: true) else {
             throw EngineParseError.invalidBase64
         }
-        if remainder != 0 {
-            padded += String(repeating: "=", count: 4 - remainder)
-        }
-        guard let data = Data(base64Encoded: padded) else {
-            throw EngineParseError.invalidBase64
-        }
-        return [UInt8](data)
+        return bytes
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import SioJSON
 
 /// The data of the server's `0` (open) packet (engine.io-protocol § Handshake;
 /// socketio-client-behaviour §1.3).
@@ -34,30 +34,30 @@ public struct Handshake: Sendable, Hashable {
     /// `sid` (string), `pingInterval` and `pingTimeout` (numbers) are required; `upgrades`
     /// defaults to `[]` and `maxPayload` to `nil`. Unknown keys are ignored.
     public init(json: String) throws(EngineParseError) {
-        let object: Any
+        let value: JSON
         do {
-            object = try JSONSerialization.jsonObject(with: Data(json.utf8), options: [])
+            value = try JSON(parsing: json.utf8)
         } catch {
             throw EngineParseError.invalidHandshake("not JSON")
         }
-        guard let dictionary = object as? [String: Any] else {
+        guard case .object(let object) = value else {
             throw EngineParseError.invalidHandshake("not a JSON object")
         }
-        guard let sid = dictionary["sid"] as? String else {
+        guard case .string(let sid)? = object["sid"] else {
             throw EngineParseError.invalidHandshake("missing sid")
         }
-        guard let pingInterval = Self.integer(dictionary["pingInterval"]) else {
+        guard let pingInterval = Self.integer(object["pingInterval"]) else {
             throw EngineParseError.invalidHandshake("missing pingInterval")
         }
-        guard let pingTimeout = Self.integer(dictionary["pingTimeout"]) else {
+        guard let pingTimeout = Self.integer(object["pingTimeout"]) else {
             throw EngineParseError.invalidHandshake("missing pingTimeout")
         }
         let upgrades: [String]
-        switch dictionary["upgrades"] {
-        case nil, is NSNull:
+        switch object["upgrades"] {
+        case nil, .null?:
             upgrades = []
-        case let names as [Any]:
-            upgrades = names.compactMap { $0 as? String }
+        case .array(let names)?:
+            upgrades = names.compactMap(\.stringValue)
         default:
             throw EngineParseError.invalidHandshake("upgrades is not an array")
         }
@@ -66,13 +66,13 @@ public struct Handshake: Sendable, Hashable {
             upgrades: upgrades,
             pingInterval: pingInterval,
             pingTimeout: pingTimeout,
-            maxPayload: Self.integer(dictionary["maxPayload"])
+            maxPayload: Self.integer(object["maxPayload"])
         )
     }
 
-    /// A non-negative, finite JSON number as an `Int`.
-    private static func integer(_ value: Any?) -> Int? {
-        guard let number = value as? NSNumber else {
+    /// A non-negative, finite JSON number as an `Int` (a boolean is not a number here).
+    private static func integer(_ value: JSON?) -> Int? {
+        guard case .number(let number)? = value else {
             return nil
         }
         let double = number.doubleValue

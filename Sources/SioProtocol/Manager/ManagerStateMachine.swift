@@ -130,7 +130,7 @@ public struct ManagerStateMachine: Sendable {
     public mutating func addSocket(
         _ namespace: String, options: SocketOptions = SocketOptions(), recovery: (pid: String, offset: String?)? = nil
     ) throws(ManagerError) {
-        guard namespace.hasPrefix("/"), !namespace.contains(",") else { throw .invalidNamespace(namespace) }
+        guard NamespaceName.isValid(namespace) else { throw .invalidNamespace(namespace) }
         guard self.socket(namespace) == nil else { throw .namespaceInUse(namespace) }
         var socket = NamespaceStateMachine(namespace: namespace, options: options, recovery: recovery)
         socket.nextAckId = self.nextAckIds[namespace] ?? 0

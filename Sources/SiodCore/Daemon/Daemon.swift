@@ -153,10 +153,9 @@ public final class Daemon: Sendable {
     /// A step of the stop, with the time since it began (a slow stop shows which step waits).
     private func logStopPhase(_ phase: String, _ metadata: Logger.Metadata = [:]) {
         guard let started = self.stopStarted.withLockedValue({ $0 }) else { return }
-        let elapsed = ContinuousClock.now - started
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let elapsed = TimeAmount(ContinuousClock.now - started)
         var metadata = metadata
-        metadata["elapsed_ms"] = "\(Int(milliseconds.rounded()))"
+        metadata["elapsed_ms"] = "\(elapsed.nanoseconds / 1_000_000)"
         self.logger.debug("stop: \(phase)", metadata: metadata)
     }
 
@@ -217,7 +216,7 @@ public final class Daemon: Sendable {
                 }
                 loop.execute { resume(true) }
                 // Not on `loop`: a stuck loop would never fire its own timer.
-                DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))) {
+                DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(TimeAmount(timeout).nanoseconds))) {
                     resume(false)
                 }
             }

@@ -59,7 +59,7 @@ public struct SocketOpenRequest: Sendable, Hashable {
         else { throw .invalidParams("url", "must be an absolute http, https, ws or wss URL") }
         let urlPath = url.path.isEmpty ? "/" : url.path
         let namespace = try params.optionalString("namespace") ?? urlPath
-        guard namespace.hasPrefix("/"), !namespace.contains(",") else {
+        guard NamespaceName.isValid(namespace) else {
             throw .invalidParams("namespace", "must start with \"/\" and contain no \",\"")
         }
         self.namespace = namespace

@@ -1,3 +1,4 @@
+import Foundation
 import SioJSON
 @testable import SioProtocol
 
