@@ -5,7 +5,11 @@ import SioProtocol
 
 /// Options of a ``Manager``, named and defaulted as the reference client's options
 /// (socket.io-client `ManagerOptions` + engine.io-client `SocketOptions`, inventory §3).
+///
+/// The protocol options take their defaults from ``ManagerConfiguration`` and
+/// ``EngineConfiguration``, where they are written once.
 public struct ManagerOptions: Sendable {
+    private static let defaults = ManagerConfiguration()
     /// `path`: the server's Socket.IO path.
     public var path: String = "/socket.io"
     /// `addTrailingSlash`.
@@ -15,33 +19,33 @@ public struct ManagerOptions: Sendable {
     /// `extraHeaders`: sent with every polling request and the WebSocket upgrade.
     public var extraHeaders: [(String, String)] = []
     /// `transports`: the first is tried first.
-    public var transports: [TransportKind] = [.polling, .websocket]
+    public var transports: [TransportKind] = Self.defaults.engine.transports
     /// `upgrade`: probe the server's upgrades after opening over polling.
-    public var upgrade: Bool = true
+    public var upgrade: Bool = Self.defaults.engine.upgrade
     /// `rememberUpgrade`: start on WebSocket when it worked before on this Manager.
-    public var rememberUpgrade: Bool = false
+    public var rememberUpgrade: Bool = Self.defaults.engine.rememberUpgrade
     /// `tryAllTransports`: on a failed first attempt, try the next transport.
-    public var tryAllTransports: Bool = false
+    public var tryAllTransports: Bool = Self.defaults.engine.tryAllTransports
     /// `timestampRequests`: nil is the reference's default (`t` on polling only).
     public var timestampRequests: Bool? = nil
     /// `reconnection`.
-    public var reconnection: Bool = true
+    public var reconnection: Bool = Self.defaults.reconnection
     /// `reconnectionAttempts`: nil for no limit.
-    public var reconnectionAttempts: Int? = nil
+    public var reconnectionAttempts: Int? = Self.defaults.reconnectionAttempts
     /// `reconnectionDelay`.
-    public var reconnectionDelay: Duration = .milliseconds(1000)
+    public var reconnectionDelay: Duration = .milliseconds(Self.defaults.reconnectionDelay)
     /// `reconnectionDelayMax`.
-    public var reconnectionDelayMax: Duration = .milliseconds(5000)
+    public var reconnectionDelayMax: Duration = .milliseconds(Self.defaults.reconnectionDelayMax)
     /// `randomizationFactor`.
-    public var randomizationFactor: Double = 0.5
+    public var randomizationFactor: Double = Self.defaults.randomizationFactor
     /// `timeout` of each connection attempt's handshake; nil disables it.
-    public var timeout: Duration? = .milliseconds(20000)
+    public var timeout: Duration? = Self.defaults.timeout.map { .milliseconds($0) }
     /// `perMessageDeflate` on WebSocket (off by default: zlib state costs ~256 KB per connection).
     public var perMessageDeflate: Bool = false
     /// Packets per polling POST (python-engineio drops a whole POST with more than 16).
-    public var maxPacketsPerPayload: Int = 16
+    public var maxPacketsPerPayload: Int = Self.defaults.engine.maxPacketsPerPayload
     /// Binary attachments one received packet may announce.
-    public var maxAttachments: Int = 10
+    public var maxAttachments: Int = Self.defaults.maxAttachments
     /// Report every event a socket writes on its ``Socket/events`` as `.sent` (the reference's
     /// `onAnyOutgoing`).
     public var reportsOutgoingEvents: Bool = false
@@ -115,7 +119,7 @@ public struct ManagerOptions: Sendable {
 
     /// Whole milliseconds, clamped (NIO's `TimeAmount(_: Duration)` clamps where
     /// `seconds * 1000` would overflow).
-    static func milliseconds(_ duration: Duration) -> Int64 {
+    public static func milliseconds(_ duration: Duration) -> Int64 {
         TimeAmount(duration).nanoseconds / 1_000_000
     }
 }

@@ -143,9 +143,11 @@ public struct ConnectionOptions: Sendable, Hashable {
     ]
 
     init(params: RPCParams, scheme: String, host: String, port: Int?, url: URLComponents) throws(RPCError) {
+        // The reference client's defaults, as the client library writes them.
+        let defaults = ManagerOptions()
         let hostPart = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
         self.url = "\(scheme)://\(hostPart)" + (port.map { ":\($0)" } ?? "")
-        self.path = try params.optionalString("path") ?? "/socket.io"
+        self.path = try params.optionalString("path") ?? defaults.path
         self.query = (url.queryItems ?? []).map { Pair(name: $0.name, value: $0.value ?? "") }
             + (try params.stringPairs("query")).map { Pair(name: $0.0, value: $0.1) }
         self.extraHeaders = try params.stringPairs("extraHeaders").map { Pair(name: $0.0, value: $0.1) }
@@ -162,23 +164,25 @@ public struct ConnectionOptions: Sendable, Hashable {
             }
             self.transports = transports
         } else {
-            self.transports = [.polling, .websocket]
+            self.transports = defaults.transports
         }
-        self.upgrade = try params.optionalBool("upgrade") ?? true
-        self.rememberUpgrade = try params.optionalBool("rememberUpgrade") ?? false
-        self.tryAllTransports = try params.optionalBool("tryAllTransports") ?? false
+        self.upgrade = try params.optionalBool("upgrade") ?? defaults.upgrade
+        self.rememberUpgrade = try params.optionalBool("rememberUpgrade") ?? defaults.rememberUpgrade
+        self.tryAllTransports = try params.optionalBool("tryAllTransports") ?? defaults.tryAllTransports
         self.timestampRequests = try params.optionalBool("timestampRequests")
         if case .bool(false)? = params.optionalValue("timeout") {
             self.timeout = nil
         } else {
-            self.timeout = Int64(try params.optionalInt("timeout", minimum: 0) ?? 20000)
+            self.timeout = try params.optionalInt("timeout", minimum: 0).map { Int64($0) } ?? defaults.timeout.map(ManagerOptions.milliseconds)
         }
-        self.reconnection = try params.optionalBool("reconnection") ?? true
-        self.reconnectionAttempts = try params.optionalInt("reconnectionAttempts", minimum: 0)
-        self.reconnectionDelay = Int64(try params.optionalInt("reconnectionDelay", minimum: 0) ?? 1000)
-        self.reconnectionDelayMax = Int64(try params.optionalInt("reconnectionDelayMax", minimum: 0) ?? 5000)
-        self.randomizationFactor = try params.optionalDouble("randomizationFactor", in: 0...1) ?? 0.5
-        self.perMessageDeflate = try params.optionalBool("perMessageDeflate") ?? false
+        self.reconnection = try params.optionalBool("reconnection") ?? defaults.reconnection
+        self.reconnectionAttempts = try params.optionalInt("reconnectionAttempts", minimum: 0) ?? defaults.reconnectionAttempts
+        self.reconnectionDelay = try params.optionalInt("reconnectionDelay", minimum: 0).map { Int64($0) }
+            ?? ManagerOptions.milliseconds(defaults.reconnectionDelay)
+        self.reconnectionDelayMax = try params.optionalInt("reconnectionDelayMax", minimum: 0).map { Int64($0) }
+            ?? ManagerOptions.milliseconds(defaults.reconnectionDelayMax)
+        self.randomizationFactor = try params.optionalDouble("randomizationFactor", in: 0...1) ?? defaults.randomizationFactor
+        self.perMessageDeflate = try params.optionalBool("perMessageDeflate") ?? defaults.perMessageDeflate
         if let tlsObject = params.optionalValue("tls") {
             let tls = try RPCParams(tlsObject, prefix: "tls.")
             try tls.rejectUnknown(["ca", "cert", "key", "rejectUnauthorized"])
