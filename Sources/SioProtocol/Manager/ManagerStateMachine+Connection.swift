@@ -416,7 +416,7 @@ extension ManagerStateMachine {
         for action in socketActions {
             if case .send(let packet, let compress) = action {
                 for data in packet.encoded() {
-                    outgoing.append(OutgoingMessage(data: data, compress: compress, tag: 0))
+                    outgoing.append(OutgoingMessage(data: data, compress: compress))
                 }
                 if self.configuration.reportsOutgoing, case .event(let name, let arguments) = packet.data {
                     written.append(.sent(IncomingEvent(name: name, arguments: arguments, ackId: packet.id)))

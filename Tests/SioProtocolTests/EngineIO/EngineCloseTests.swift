@@ -11,13 +11,13 @@ import Testing
         #expect(m.close(now: 10) == [.post(F.id(1), sid: "S1", body: "1")])
         #expect(m.readyState == .closing)
         #expect(!m.isWritable)
-        #expect(m.send([F.text("refused", tag: 5)], now: 11) == [])
+        #expect(m.send([F.text("refused")], now: 11) == [])
         // GET results are no longer delivered while closing, and no new GET is issued.
         #expect(m.pollCompleted(F.id(1), body: "4ignored\u{1e}2", now: 12) == [])
         #expect(m.postCompleted(F.id(1), now: 13) == [
             .cancelTimer(F.heartbeat(1)),
             .closeTransport(F.id(1)),
-            .event(.close(.forcedClose, description: nil, unsent: [F.text("refused", tag: 5)], inFlight: [])),
+            .event(.close(.forcedClose, description: nil, unsent: [F.text("refused")], inFlight: [])),
         ])
         #expect(m.readyState == .closed)
         #expect(m.sid == nil)
@@ -27,8 +27,8 @@ import Testing
 
     @Test func close_pollingWithBuffer_drainsThenClosePacketInLastPost() {
         var m = F.openPolling()
-        _ = m.send([F.text("a", tag: 1)], now: 1)
-        _ = m.send([F.text("b", tag: 2), F.text("c", tag: 3)], now: 2)
+        _ = m.send([F.text("a")], now: 1)
+        _ = m.send([F.text("b"), F.text("c")], now: 2)
         #expect(m.close(now: 3) == [])
         #expect(m.postCompleted(F.id(1), now: 4) == [.post(F.id(1), sid: "S1", body: "4b\u{1e}4c\u{1e}1")])
         #expect(m.postCompleted(F.id(1), now: 5) == [
@@ -40,8 +40,8 @@ import Testing
 
     @Test func close_pollingClosePacketRespectsPacketCap() {
         var m = F.openPolling(configuration: EngineConfiguration(upgrade: false, maxPacketsPerPayload: 2))
-        _ = m.send([F.text("a", tag: 1)], now: 1)
-        _ = m.send([F.text("b", tag: 2), F.text("c", tag: 3)], now: 2)
+        _ = m.send([F.text("a")], now: 1)
+        _ = m.send([F.text("b"), F.text("c")], now: 2)
         _ = m.close(now: 3)
         #expect(m.postCompleted(F.id(1), now: 4) == [.post(F.id(1), sid: "S1", body: "4b\u{1e}4c")])
         #expect(m.postCompleted(F.id(1), now: 5) == [.post(F.id(1), sid: "S1", body: "1")])
@@ -49,12 +49,12 @@ import Testing
 
     @Test func close_whileClosing_postFailsOrHeartbeat_stillForcedClose() {
         var failing = F.openPolling()
-        _ = failing.send([F.text("a", tag: 1)], now: 1)
+        _ = failing.send([F.text("a")], now: 1)
         _ = failing.close(now: 2)
         #expect(failing.postFailed(F.id(1), TransportError(message: "xhr post error", description: "400"), now: 3) == [
             .cancelTimer(F.heartbeat(1)),
             .closeTransport(F.id(1)),
-            .event(.close(.forcedClose, description: nil, unsent: [], inFlight: [F.text("a", tag: 1)])),
+            .event(.close(.forcedClose, description: nil, unsent: [], inFlight: [F.text("a")])),
         ])
 
         var stalled = F.openPolling()
@@ -79,10 +79,10 @@ import Testing
     @Test func close_whileOpening_reportsBufferedAsUnsent() {
         var m = EngineStateMachine(configuration: EngineConfiguration())
         _ = m.open(now: 0)
-        _ = m.send([F.text("40", tag: 1)], now: 1)
+        _ = m.send([F.text("40")], now: 1)
         #expect(m.close(now: 2) == [
             .closeTransport(F.id(1)),
-            .event(.close(.forcedClose, description: nil, unsent: [F.text("40", tag: 1)], inFlight: [])),
+            .event(.close(.forcedClose, description: nil, unsent: [F.text("40")], inFlight: [])),
         ])
         #expect(m.pollCompleted(F.id(1), body: "0" + F.handshakeJSON, now: 3) == [])
 
@@ -176,7 +176,7 @@ import Testing
         _ = m.timerFired(F.heartbeat(1), now: 3000)
         #expect(m.readyState == .closed)
         #expect(m.open(now: 1) == [])
-        #expect(m.send([F.text("x", tag: 1)], now: 1) == [])
+        #expect(m.send([F.text("x")], now: 1) == [])
         #expect(m.close(now: 1) == [])
         #expect(m.pollCompleted(F.id(1), body: "4x", now: 1) == [])
         #expect(m.pollFailed(F.id(1), TransportError(message: "xhr poll error"), now: 1) == [])

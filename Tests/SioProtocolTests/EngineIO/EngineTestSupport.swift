@@ -12,8 +12,8 @@ enum EngineFixture {
         TransportID(rawValue: raw)
     }
 
-    static func text(_ text: String, tag: UInt64, compress: Bool = true) -> OutgoingMessage {
-        OutgoingMessage(data: .text(text), compress: compress, tag: tag)
+    static func text(_ text: String, compress: Bool = true) -> OutgoingMessage {
+        OutgoingMessage(data: .text(text), compress: compress)
     }
 
     static func heartbeat(_ generation: UInt64) -> EngineTimer {

@@ -15,11 +15,11 @@ import Testing
         var m = Self.probing()
         #expect(m.webSocketOpened(F.id(2), now: 10) == [.sendWebSocket(F.id(2), [.text("2probe")], compress: true)])
         // A POST goes out on polling while the probe runs.
-        #expect(m.send([F.text("a", tag: 1)], now: 11) == [.post(F.id(1), sid: "S1", body: "4a")])
+        #expect(m.send([F.text("a")], now: 11) == [.post(F.id(1), sid: "S1", body: "4a")])
         #expect(m.webSocketReceived(F.id(2), .text("3probe"), now: 12) == [.event(.upgrading(.websocket))])
         #expect(!m.isWritable)
         // Writes are held while upgrading, even with no POST in flight.
-        #expect(m.send([F.text("b", tag: 2)], now: 13) == [])
+        #expect(m.send([F.text("b")], now: 13) == [])
         #expect(m.postCompleted(F.id(1), now: 14) == [])
         // The server flushes the GET with a ping and `6`: the pong is queued behind "b".
         #expect(m.pollCompleted(F.id(1), body: "2\u{1e}6", now: 15) == [
@@ -37,7 +37,7 @@ import Testing
         // The polling transport is gone; the WebSocket carries everything now.
         #expect(m.pollCompleted(F.id(1), body: "4late", now: 16) == [])
         #expect(m.webSocketReceived(F.id(2), .text("6"), now: 17) == [])
-        #expect(m.send([F.text("c", tag: 3)], now: 18) == [.sendWebSocket(F.id(2), [.text("4c")], compress: true)])
+        #expect(m.send([F.text("c")], now: 18) == [.sendWebSocket(F.id(2), [.text("4c")], compress: true)])
         #expect(m.webSocketReceived(F.id(2), .text("4hi"), now: 19) == [.event(.message(.text("hi")))])
     }
 
@@ -56,7 +56,7 @@ import Testing
     @Test func upgrade_pausing_waitsForPostAfterGet() {
         var m = Self.probing()
         _ = m.webSocketOpened(F.id(2), now: 10)
-        _ = m.send([F.text("a", tag: 1)], now: 11)
+        _ = m.send([F.text("a")], now: 11)
         _ = m.webSocketReceived(F.id(2), .text("3probe"), now: 12)
         // GET returns first: no new GET, still waiting for the POST.
         #expect(m.pollCompleted(F.id(1), body: "6", now: 13) == [])
@@ -75,7 +75,7 @@ import Testing
         ])
         #expect(m.transport == .polling)
         #expect(m.webSocketReceived(F.id(2), .text("3probe"), now: 12) == [])
-        #expect(m.send([F.text("a", tag: 1)], now: 13) == [.post(F.id(1), sid: "S1", body: "4a")])
+        #expect(m.send([F.text("a")], now: 13) == [.post(F.id(1), sid: "S1", body: "4a")])
         #expect(m.pollCompleted(F.id(1), body: "6", now: 14) == [.get(F.id(1), sid: "S1")])
     }
 
@@ -97,7 +97,7 @@ import Testing
         var m = Self.probing()
         _ = m.webSocketOpened(F.id(2), now: 10)
         _ = m.webSocketReceived(F.id(2), .text("3probe"), now: 11)
-        #expect(m.send([F.text("held", tag: 1)], now: 12) == [])
+        #expect(m.send([F.text("held")], now: 12) == [])
         #expect(m.pollCompleted(F.id(1), body: "6", now: 13) == [
             .sendWebSocket(F.id(2), [.text("5")], compress: true),
             .closeTransport(F.id(1)),
@@ -107,9 +107,9 @@ import Testing
 
         var failing = Self.probing()
         _ = failing.webSocketOpened(F.id(2), now: 10)
-        _ = failing.send([F.text("a", tag: 1)], now: 11)
+        _ = failing.send([F.text("a")], now: 11)
         _ = failing.webSocketReceived(F.id(2), .text("3probe"), now: 12)
-        _ = failing.send([F.text("held", tag: 2)], now: 13)
+        _ = failing.send([F.text("held")], now: 13)
         _ = failing.pollCompleted(F.id(1), body: "6", now: 14)
         #expect(failing.webSocketClosed(F.id(2), description: "1006", now: 15) == [
             .closeTransport(F.id(2)),
@@ -128,10 +128,10 @@ import Testing
             }
         }
         record(m.webSocketOpened(F.id(2), now: 1))
-        record(m.send([F.text("x", tag: 1)], now: 2))
+        record(m.send([F.text("x")], now: 2))
         record(m.pollCompleted(F.id(1), body: "2", now: 3))
         record(m.webSocketReceived(F.id(2), .text("3probe"), now: 4))
-        record(m.send([F.text("y", tag: 2)], now: 5))
+        record(m.send([F.text("y")], now: 5))
         // The POST ("4x") and the GET are both still in flight.
         #expect(probeWrites == [.text("2probe")])
         record(m.postCompleted(F.id(1), now: 6))

@@ -15,7 +15,7 @@ import Testing
             String(repeating: "a", count: 99), String(repeating: "b", count: 30), String(repeating: "c", count: 30),
             String(repeating: "d", count: 35), String(repeating: "€", count: 33), String(repeating: "f", count: 99),
         ]
-        let messages = texts.enumerated().map { F.text($0.element, tag: UInt64($0.offset)) }
+        let messages = texts.map { F.text($0) }
         #expect(m.send(messages, now: 1) == [.post(F.id(1), sid: "S1", body: "4" + texts[0])])
         #expect(m.postCompleted(F.id(1), now: 2) == [
             .post(F.id(1), sid: "S1", body: "4" + texts[1] + "\u{1e}4" + texts[2] + "\u{1e}4" + texts[3]),
@@ -40,8 +40,8 @@ import Testing
 
     @Test func batching_sixteenPacketCap_splitsTwentyMessages() {
         var m = F.openPolling()
-        _ = m.send([F.text("first", tag: 100)], now: 1)
-        let messages = (0..<20).map { F.text("m\($0)", tag: UInt64($0)) }
+        _ = m.send([F.text("first")], now: 1)
+        let messages = (0..<20).map { F.text("m\($0)") }
         #expect(m.send(messages, now: 2) == [])
         #expect(!m.isWritable)
         #expect(m.postCompleted(F.id(1), now: 3) == [
@@ -54,7 +54,7 @@ import Testing
 
     @Test func batching_configuredCap_isHonoured() {
         var m = F.openPolling(configuration: EngineConfiguration(upgrade: false, maxPacketsPerPayload: 2))
-        #expect(m.send([F.text("a", tag: 1), F.text("b", tag: 2), F.text("c", tag: 3)], now: 1) == [
+        #expect(m.send([F.text("a"), F.text("b"), F.text("c")], now: 1) == [
             .post(F.id(1), sid: "S1", body: "4a\u{1e}4b"),
         ])
         #expect(m.postCompleted(F.id(1), now: 2) == [.post(F.id(1), sid: "S1", body: "4c")])
@@ -62,7 +62,7 @@ import Testing
 
     @Test func polling_binaryMessage_isBase64() {
         var m = F.openPolling()
-        #expect(m.send([OutgoingMessage(data: .binary([1, 2, 3, 4]), tag: 1)], now: 1) == [
+        #expect(m.send([OutgoingMessage(data: .binary([1, 2, 3, 4]))], now: 1) == [
             .post(F.id(1), sid: "S1", body: "bAQIDBA=="),
         ])
         #expect(m.pollCompleted(F.id(1), body: "bAQID", now: 2) == [
@@ -72,14 +72,14 @@ import Testing
 
     @Test func polling_postError_closesWithTransportErrorAndInFlight() {
         var m = F.openPolling()
-        _ = m.send([F.text("a", tag: 1)], now: 1)
-        _ = m.send([F.text("b", tag: 2)], now: 2)
+        _ = m.send([F.text("a")], now: 1)
+        _ = m.send([F.text("b")], now: 2)
         #expect(m.postFailed(F.id(9), TransportError(message: "xhr post error"), now: 3) == [])
         #expect(m.postFailed(F.id(1), TransportError(message: "xhr post error", description: "413"), now: 3) == [
             .cancelTimer(F.heartbeat(1)),
             .closeTransport(F.id(1)),
             .event(.error(TransportError(message: "xhr post error", description: "413"))),
-            .event(.close(.transportError, description: "xhr post error: 413", unsent: [F.text("b", tag: 2)], inFlight: [F.text("a", tag: 1)])),
+            .event(.close(.transportError, description: "xhr post error: 413", unsent: [F.text("b")], inFlight: [F.text("a")])),
         ])
     }
 }
