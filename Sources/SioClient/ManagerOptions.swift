@@ -3,7 +3,8 @@ import NIOSSL
 import SioProtocol
 
 /// Options of a ``Manager``, named and defaulted as the reference client's options
-/// (socket.io-client `ManagerOptions` + engine.io-client `SocketOptions`, inventory §3).
+/// (socket.io-client `ManagerOptions` + engine.io-client `SocketOptions`; docs/behaviour.md
+/// § Options and defaults).
 public struct ManagerOptions: Sendable {
     /// `path`: the server's Socket.IO path.
     public var path: String = "/socket.io"

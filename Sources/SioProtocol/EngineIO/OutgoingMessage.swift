@@ -1,6 +1,6 @@
 /// A `message` packet handed to the engine for sending (engine.io-protocol § Packet encoding,
 /// "message"). The `tag` comes back in `EngineEvent.close(…unsent:inFlight:)` when the engine
-/// dies before the message is known to have left (socketio-client-behaviour §6 item 29).
+/// dies before the message is known to have left (docs/quirks.md #29).
 public struct OutgoingMessage: Sendable, Hashable {
     /// The message's data.
     public var data: EngineData
