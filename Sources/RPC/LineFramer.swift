@@ -1,4 +1,5 @@
-/// Splits a byte stream into NDJSON lines (siod RPC § Framing), never buffering past a limit.
+/// Splits a byte stream into NDJSON lines (docs/rpc.md § Framing and limits), never buffering
+/// past a limit.
 ///
 /// A line ends at `\n`; one trailing `\r` is stripped; empty lines are skipped; an
 /// unterminated final line counts when the input ends (``finish()``). A line whose content

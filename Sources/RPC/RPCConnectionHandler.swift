@@ -3,8 +3,8 @@ import SioJSON
 
 /// The channel handler of one connection: frames lines, admits calls under the per-client
 /// limit and starts them in the order they arrived, writes responses and queued notifications
-/// with NIO backpressure, and closes when nothing more is owed (siod RPC § Framing,
-/// § Half-close).
+/// with NIO backpressure, and closes when nothing more is owed, also after a half-close
+/// (docs/rpc.md § Framing and limits).
 ///
 /// All state is confined to the channel's event loop; the ``RPCConnection`` handle hops there.
 /// Reading pauses while the channel is unwritable, so a client that sends but does not read
@@ -140,7 +140,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
             self.start([.call(call)], calls: 1, isBatch: false)
         case .batch(let items):
             // Calls beyond the limit get `overloaded`; an overloaded notification is dropped
-            // unanswered, as any notification's error is (§ 4.1).
+            // unanswered, as any notification's error is (JSON-RPC 2.0 § 4.1).
             var admitted = 0
             var kept: [RPCBatchItem] = []
             for item in items {

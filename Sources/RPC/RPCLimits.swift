@@ -1,5 +1,5 @@
-/// Every bound the RPC server enforces, and what happens at it (STYLE § 7). `daemon.info`
-/// reports these.
+/// Every bound the RPC server enforces, and what happens at it (docs/rpc.md § Framing and
+/// limits). `daemon.info` reports these.
 public struct RPCLimits: Sendable, Hashable {
     /// Longest request line in bytes; a longer one gets a `line_too_long` error (id null)
     /// and the connection closes.

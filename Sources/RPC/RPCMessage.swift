@@ -34,8 +34,8 @@ public enum RPCMessage: Sendable, Hashable {
         }
     }
 
-    /// Validates a Request object (§ 4). An invalid one is answered with the id echoed when it
-    /// is a valid id, `null` otherwise, even when `id` is absent.
+    /// Validates a Request object (JSON-RPC 2.0 § 4). An invalid one is answered with the id
+    /// echoed when it is a valid id, `null` otherwise, even when `id` is absent.
     static func call(from value: JSON) -> RPCBatchItem {
         guard case .object(let object) = value else {
             return .answered(RPCResponse(id: .null, outcome: .failure(.invalidRequest("not an object"))))

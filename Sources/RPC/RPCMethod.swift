@@ -78,7 +78,7 @@ final class PendingLine: @unchecked Sendable {
         let answered = self.responses.compactMap { $0 }
         let line: [UInt8]?
         if self.isBatch {
-            // Only notifications: nothing at all, not even `[]` (§ 6).
+            // Only notifications: nothing at all, not even `[]` (JSON-RPC 2.0 § 6).
             line = answered.isEmpty ? nil : RPCResponse.batchLine(answered)
         } else {
             line = answered.first?.line

@@ -4,7 +4,8 @@ import NIOSSL
 import SioProtocol
 
 /// Options of a ``Manager``, named and defaulted as the reference client's options
-/// (socket.io-client `ManagerOptions` + engine.io-client `SocketOptions`, inventory §3).
+/// (socket.io-client `ManagerOptions` + engine.io-client `SocketOptions`; docs/behaviour.md
+/// § Options and defaults).
 ///
 /// The protocol options take their defaults from ``ManagerConfiguration`` and
 /// ``EngineConfiguration``, where they are written once.

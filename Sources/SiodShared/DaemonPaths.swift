@@ -1,4 +1,4 @@
-/// Where siod and siodctl meet, and where siod reads its configuration (docs/rpc.md § Socket).
+/// Where siod and siodctl meet, and where siod reads its configuration (docs/rpc.md § The socket).
 public enum DaemonPaths {
     /// The RPC socket: `--socket`, else `$SIOD_SOCKET`, else `/run/siod/siod.sock` for root,
     /// else `$XDG_RUNTIME_DIR/siod/siod.sock`, else `/tmp/siod-<uid>/siod.sock` (a directory

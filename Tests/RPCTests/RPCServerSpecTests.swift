@@ -24,7 +24,8 @@ import Testing
             [#"[{"jsonrpc":"2.0","id":"1","result":7},{"jsonrpc":"2.0","id":"2","result":19},{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: jsonrpc must be \"2.0\"","data":{"type":"invalid_request"}}},{"jsonrpc":"2.0","id":"5","error":{"code":-32601,"message":"Method not found","data":{"type":"method_not_found","method":"foo.get"}}},{"jsonrpc":"2.0","id":"9","result":["hello",5]}]"#]
         ),
         (#"[{"jsonrpc": "2.0", "method": "notify_sum", "params": [1,2,4]},{"jsonrpc": "2.0", "method": "notify_hello", "params": [7]}]"#, []),
-        // Beyond § 7: ids as written, invalid params naming the parameter, $binary both ways.
+        // Beyond JSON-RPC § 7: ids as written, invalid params naming the parameter, $binary
+        // both ways.
         (#"{"jsonrpc":"2.0","method":"echo","params":{"x":1.50e0},"id":12345678901234567890}"#, [#"{"jsonrpc":"2.0","id":12345678901234567890,"result":{"x":1.50e0}}"#]),
         (#"{"jsonrpc":"2.0","method":"subtract","params":{"minuend":1},"id":null}"#, [#"{"jsonrpc":"2.0","id":null,"error":{"code":-32602,"message":"Invalid params: subtrahend is required","data":{"type":"invalid_params","param":"subtrahend"}}}"#]),
         (#"{"jsonrpc":"2.0","method":"echo","params":[{"$binary":"AAE="}],"id":"b"}"#, [#"{"jsonrpc":"2.0","id":"b","result":[{"$binary":"AAE="}]}"#]),

@@ -5,10 +5,11 @@ import SioProtocol
 import Testing
 import TestSupport
 
-/// Connection state recovery (inventory §5.7) against `Fixtures/csr_server.py`: python-socketio
-/// does not implement recovery, so this small server of our own implements its server side as
-/// the protocol describes it (pid in the CONNECT reply, an offset on every event, missed events
-/// replayed before the CONNECT reply of a restored session).
+/// Connection state recovery (docs/behaviour.md § Connection state recovery) against
+/// `Fixtures/csr_server.py`: python-socketio does not implement recovery, so this small server
+/// of our own implements its server side as the protocol describes it (pid in the CONNECT
+/// reply, an offset on every event, missed events replayed before the CONNECT reply of a
+/// restored session).
 @Suite(.serialized, .enabled(if: PythonServer.available), .timeLimit(.minutes(2)))
 struct ConnectionStateRecoveryTests {
     private var options: ManagerOptions {
@@ -41,7 +42,7 @@ struct ConnectionStateRecoveryTests {
             }
             #expect(!firstRecovered && !socket.recovered)
 
-            // One event, so the client holds an offset (no offset, no recovery: §6 item 20).
+            // One event, so the client holds an offset: none, no recovery (docs/quirks.md #20).
             try await socket.emit("tick")
             let tick = try await events.first { $0.incoming(named: "tick") }
             let offset = try #require(tick.arguments.lastStringArgument)

@@ -6,7 +6,8 @@ import Testing
 import TestSupport
 
 /// A server fault `Fixtures/fault_server.py` injects into its first session, the transports it is
-/// tried over, and the disconnect reason the client must report (inventory §1.8, §2.3, §5.8).
+/// tried over, and the disconnect reason the client must report (docs/behaviour.md
+/// § Engine close reasons, § Socket.IO packets, § Disconnect reasons).
 struct Fault: Sendable, CustomTestStringConvertible {
     var name: String
     var mode: Mode
@@ -17,22 +18,26 @@ struct Fault: Sendable, CustomTestStringConvertible {
     var testDescription: String { "\(self.name) over \(self.mode.rawValue) ⇒ \(self.reason.rawValue)" }
 
     static let disconnecting: [Fault] = [
-        // An Engine.IO packet that does not parse ⇒ engine error ⇒ "transport error" (§1.1, §1.11).
+        // An Engine.IO packet that does not parse ⇒ engine error ⇒ "transport error"
+        // (docs/behaviour.md § Engine.IO packets).
         Fault(name: "garbage-eio", mode: .websocket, reason: .transportError, detail: "parser error"),
         Fault(name: "garbage-eio", mode: .polling, reason: .transportError, detail: "parser error"),
-        // A Socket.IO packet the decoder refuses (reserved event name) ⇒ "parse error" (§2.3, §6 item 14).
+        // A Socket.IO packet the decoder refuses (reserved event name) ⇒ "parse error"
+        // (socket.io-parser `isPayloadValid`; docs/quirks.md #14).
         Fault(name: "garbage-sio", mode: .websocket, reason: .parseError, detail: "invalid payload"),
         Fault(name: "garbage-sio", mode: .polling, reason: .parseError, detail: "invalid payload"),
         // A message cut inside its JSON: valid Engine.IO, invalid Socket.IO ⇒ "parse error".
         Fault(name: "truncated-sio", mode: .websocket, reason: .parseError, detail: "invalid payload"),
         Fault(name: "truncated-sio", mode: .polling, reason: .parseError, detail: "invalid payload"),
-        // A poll body cut after a separator: the empty packet is an Engine.IO error (§1.11 `""`).
+        // A poll body cut after a separator: the empty packet is an Engine.IO error
+        // (engine.io-parser `decodePayload`).
         Fault(name: "trailing-separator", mode: .polling, reason: .transportError, detail: "parser error"),
-        // Any non-200 poll ⇒ "xhr poll error" ⇒ "transport error" (§1.4).
+        // Any non-200 poll ⇒ "xhr poll error" ⇒ "transport error" (docs/behaviour.md § Polling).
         Fault(name: "http-400", mode: .polling, reason: .transportError, detail: "xhr poll error: 400"),
         Fault(name: "http-500", mode: .polling, reason: .transportError, detail: "xhr poll error: 500"),
-        // The server closes the polling transport (`1`) while the probe waits for `5` (§1.1, §1.6);
-        // when the client's pause completed first, it closes the upgraded WebSocket instead.
+        // The server closes the polling transport (`1`) while the probe waits for `5`
+        // (docs/behaviour.md § Upgrade); when the client's pause completed first, it closes the
+        // upgraded WebSocket instead.
         Fault(name: "main-close", mode: .upgrade, reason: .transportClose, detail: nil),
     ]
 }
@@ -65,7 +70,7 @@ struct FaultInjectionTests {
             }
             #expect(reason == fault.reason)
             if let detail = fault.detail { #expect(description == detail) }
-            #expect(socket.active, "\(reason) reconnects (§5.8)")
+            #expect(socket.active, "\(reason) reconnects (docs/behaviour.md § Disconnect reasons)")
             let closed = try await managerEvents.first { event -> DisconnectReason? in
                 if case .close(let reason, _) = event { reason } else { nil }
             }
@@ -113,8 +118,9 @@ struct FaultInjectionTests {
     }
 
     /// A probe that fails — closed unanswered, or closed after `3probe` before `5` — abandons the
-    /// upgrade (§1.6 step 6); the session goes on over polling without a disconnect. (The
-    /// reference leaves polling paused after a failure past `3probe`; we resume it.)
+    /// upgrade (docs/behaviour.md § Upgrade, step 6); the session goes on over polling without a
+    /// disconnect. (The reference leaves polling paused after a failure past `3probe`; we resume
+    /// it: docs/quirks.md § Other decisions.)
     @Test(arguments: ["probe-refused"])
     func failedUpgradeProbe_keepsTheSessionOnPolling(fault: String) async throws {
         let server = try await PythonServer(["--fault", fault], script: "fault_server")

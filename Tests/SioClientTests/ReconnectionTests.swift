@@ -94,7 +94,7 @@ struct ReconnectionTests {
             }
             #expect(failed)
             #expect(attempts == [1, 2])
-            #expect(socket.active, "reference: still active after reconnect_failed (§6 item 13)")
+            #expect(socket.active, "reference: still active after reconnect_failed (docs/quirks.md #13)")
         }
     }
 

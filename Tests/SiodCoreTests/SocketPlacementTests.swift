@@ -2,7 +2,7 @@ import SioJSON
 import Testing
 @testable import SiodCore
 
-/// The multiplexing rule of issue 4, as `io()` applies it.
+/// The multiplexing rule of docs/rpc.md § `socket.open`, as `io()` applies it.
 @Suite struct SocketPlacementTests {
     private func connection(_ url: String = "http://h:1", _ extra: JSONObject = [:]) throws -> ConnectionOptions {
         var params: JSONObject = ["socket": "x", "url": .string(url)]

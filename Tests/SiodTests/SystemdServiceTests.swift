@@ -6,7 +6,7 @@ import TestSupport
 import Glibc
 #endif
 
-/// siod under systemd's protocols, without systemd as PID 1 (reference §3.7).
+/// siod under systemd's protocols, without systemd as PID 1 (sd_notify(3), sd_listen_fds(3)).
 @Suite(.enabled(if: PythonServer.available), .timeLimit(.minutes(2)))
 struct SystemdServiceTests {
     @Test func notifyReadyStatusWatchdogAndStopping() async throws {
@@ -129,8 +129,9 @@ struct SystemdServiceTests {
     }
 
     /// Records reach a standalone systemd-journald as structured entries, with siod's
-    /// upper-case fields and no secret (reference §3.5, §3.7). siod's stderr is a file here;
-    /// `JOURNAL_STREAM` names it, as systemd names a service's journal stream.
+    /// upper-case fields and no secret (systemd.io Native Journal Protocol; sd_journal_print(3)).
+    /// siod's stderr is a file here; `JOURNAL_STREAM` names it, as systemd names a service's
+    /// journal stream (systemd.exec(5)).
     @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/lib/systemd/systemd-journald")))
     func journaldGetsStructuredEntriesWithoutSecrets() async throws {
         let scratch = Scratch()

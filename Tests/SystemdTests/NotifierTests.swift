@@ -7,7 +7,7 @@ import Testing
 
 @testable import Systemd
 
-/// A `SOCK_DGRAM` socket standing in for systemd's notify socket (daemon-ipc-systemd.md § 3.7).
+/// A `SOCK_DGRAM` socket standing in for systemd's notify socket (sd_notify(3), `$NOTIFY_SOCKET`).
 private final class FakeNotifySocket {
     let directory: String
     let path: String

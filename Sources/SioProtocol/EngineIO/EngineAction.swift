@@ -1,10 +1,10 @@
-/// What the driver must do for the engine, in order (socketio-client-behaviour §1.4–§1.8).
+/// What the driver must do for the engine, in order (engine.io-protocol § Transports, § Protocol).
 public enum EngineAction: Sendable, Hashable {
     /// Polling: send a GET (the handshake when `sid` is nil, else a long-poll) and report
-    /// `pollCompleted` / `pollFailed`. The engine keeps exactly one in flight (§6 item 24).
+    /// `pollCompleted` / `pollFailed`. The engine keeps exactly one in flight (docs/quirks.md #24).
     case get(TransportID, sid: String?)
     /// Polling: POST `body` (a `PollingPayload`, `Content-Type: text/plain;charset=UTF-8`) and
-    /// report `postCompleted` / `postFailed`. At most one is in flight (§6 item 24).
+    /// report `postCompleted` / `postFailed`. At most one is in flight (docs/quirks.md #24).
     case post(TransportID, sid: String, body: String)
     /// Open a WebSocket (`sid` nil: a WebSocket-first session; else an upgrade probe) and
     /// report `webSocketOpened` / `webSocketReceived` / `webSocketClosed` / `webSocketFailed`.

@@ -1,5 +1,5 @@
 /// Why an open engine closed; raw values are the reference strings
-/// (engine.io-client `_onClose`; socketio-client-behaviour §1.8).
+/// (engine.io-client lib/socket.ts `_onClose`; docs/behaviour.md § Engine close reasons).
 public enum EngineCloseReason: String, Sendable {
     /// `close(now:)` was called. Once the engine is closing, this stays the reason even if
     /// the last POST fails or the heartbeat expires meanwhile (the user asked for the close).

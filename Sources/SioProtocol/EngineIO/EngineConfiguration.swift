@@ -1,4 +1,4 @@
-/// The engine options the state machine uses (socketio-client-behaviour §3.4; URL, header and
+/// The engine options the state machine uses (engine.io-client `SocketOptions`; URL, header and
 /// TLS options belong to the driver, see `EngineURL`).
 public struct EngineConfiguration: Sendable, Hashable {
     /// Transports in order of preference; the first opens the session (reference default
@@ -6,12 +6,14 @@ public struct EngineConfiguration: Sendable, Hashable {
     public var transports: [TransportKind]
     /// Probe an upgrade to WebSocket after a polling handshake (engine.io-protocol § Upgrade).
     public var upgrade: Bool
-    /// Start directly on WebSocket when a previous session succeeded with it (§1.6).
+    /// Start directly on WebSocket when a previous session succeeded with it
+    /// (docs/behaviour.md § Upgrade).
     public var rememberUpgrade: Bool
-    /// While opening, a failed transport is dropped and the next one tried (§1.6).
+    /// While opening, a failed transport is dropped and the next one tried (engine.io-client
+    /// `_onError`).
     public var tryAllTransports: Bool
     /// At most this many packets per polling POST, besides `maxPayload`:
-    /// python-engineio silently drops whole POSTs with more than 16 (§6 item 30).
+    /// python-engineio silently drops whole POSTs with more than 16 (docs/quirks.md #30).
     /// Values below 1 are treated as 1.
     public var maxPacketsPerPayload: Int
 

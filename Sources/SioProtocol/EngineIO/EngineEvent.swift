@@ -1,5 +1,5 @@
 /// What the engine reports to its owner (the Manager machine), carried by
-/// `EngineAction.event` (engine.io-client reserved events; socketio-client-behaviour §1.10).
+/// `EngineAction.event` (engine.io-client lib/socket.ts `SocketReservedEvents`).
 ///
 /// Every session ends with exactly one terminal event: `.error` if it never opened
 /// (nothing was delivered), `.close` otherwise, or when `close(now:)` ends an opening session.
@@ -18,14 +18,14 @@ public enum EngineEvent: Sendable, Hashable {
     /// The upgrade probe failed ("probe error"); the session stays on polling.
     case upgradeError(String)
     /// The transport failed. Before the handshake the attempt has failed and the engine is
-    /// closed (socketio-client-behaviour §1.4 non-200 while opening, §1.6 "No transports
-    /// available"; messages buffered before the handshake are discarded). After it, this comes
-    /// right before `.close(.transportError, …)`, as engine.io-client's `_onError` emits `error`
-    /// then closes.
+    /// closed (a non-200 handshake, or "No transports available": docs/behaviour.md
+    /// § connect_error causes; messages buffered before the handshake are discarded). After
+    /// it, this comes right before `.close(.transportError, …)`, as engine.io-client's
+    /// `_onError` emits `error` then closes.
     case error(TransportError)
-    /// The open (or closing) engine closed (socketio-client-behaviour §1.8). `unsent` never
-    /// left the write buffer; `inFlight` were in a polling POST whose response never came,
-    /// so the server may or may not have them (§6 item 29 made visible). Messages written
+    /// The open (or closing) engine closed (docs/behaviour.md § Engine close reasons). `unsent`
+    /// never left the write buffer; `inFlight` were in a polling POST whose response never came,
+    /// so the server may or may not have them (docs/quirks.md #29, made visible). Messages written
     /// to a WebSocket count as sent. `description`: nil for "forced close" and "ping timeout";
     /// "transport closed by the server" / the WebSocket close description (default
     /// "websocket connection closed") for "transport close"; `TransportError.summary`

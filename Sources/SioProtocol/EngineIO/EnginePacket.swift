@@ -1,9 +1,9 @@
 import SioJSON
 
-/// One Engine.IO v4 packet (engine.io-protocol § Packet encoding; socketio-client-behaviour §1.1).
+/// One Engine.IO v4 packet (engine.io-protocol § Packet encoding; engine.io-parser lib/commons.ts).
 ///
 /// Encodings are byte-exact with engine.io-parser 5.2.3 (`encodePacket` / `decodePacket`),
-/// see the §1.11 vectors in the tests.
+/// see the vectors in the tests (docs/behaviour.md § Test vectors).
 public enum EnginePacket: Sendable, Hashable {
     /// `0` + the raw handshake JSON, sent by the server as the first packet of a session
     /// (engine.io-protocol § Handshake). Parse it with `Handshake(json:)`.

@@ -1,6 +1,6 @@
 /// A packet or payload that engine.io-parser 5.2.3 would turn into its `error` packet
 /// (`{type: "error", data: "parser error"}`), or a handshake that cannot be read
-/// (engine.io-protocol § Packet encoding; socketio-client-behaviour §1.1, §1.3).
+/// (engine.io-protocol § Packet encoding, § Handshake; docs/behaviour.md § Engine.IO packets).
 ///
 /// The engine answers any of them with a close of reason "transport error"
 /// (message "parser error").

@@ -1,4 +1,4 @@
-/// The engine's `readyState` (engine.io-client `SocketState`; socketio-client-behaviour §1.3).
+/// The engine's `readyState` (engine.io-client lib/socket.ts `SocketState`).
 public enum EngineReadyState: Sendable, Hashable {
     /// `open(now:)` not yet called, or the handshake is in progress.
     case opening

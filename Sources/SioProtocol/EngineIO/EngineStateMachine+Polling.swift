@@ -1,5 +1,5 @@
 // HTTP long-polling: the GET loop, POST batching, and the events of both requests
-// (engine.io-protocol § HTTP long-polling; socketio-client-behaviour §1.4).
+// (engine.io-protocol § HTTP long-polling; engine.io-client lib/transports/polling.ts).
 extension EngineStateMachine {
     // MARK: - Events
 
@@ -62,7 +62,7 @@ extension EngineStateMachine {
         return actions
     }
 
-    /// The POST for `id` answered 200 (the body, `ok`/`OK`, is not inspected — §6 item 31).
+    /// The POST for `id` answered 200 (the body, `ok`/`OK`, is not inspected — docs/quirks.md #31).
     /// The next batch goes out, or the pause for an upgrade completes; while closing, the
     /// completion of the POST carrying `1` closes the engine.
     public mutating func postCompleted(_ id: TransportID, now: Int64) -> [EngineAction] {
@@ -149,7 +149,7 @@ extension EngineStateMachine {
 
     /// Writes what the transport can take now (engine.io-client `flush`): over WebSocket the
     /// whole buffer; over polling one batch when no POST is in flight. Nothing is written while
-    /// upgrading (§1.6 step 5) or before the handshake.
+    /// upgrading (docs/behaviour.md § Upgrade, step 5) or before the handshake.
     mutating func flush(actions: inout [EngineAction]) {
         guard !self.writeBuffer.isEmpty else {
             return
@@ -201,10 +201,10 @@ extension EngineStateMachine {
     }
 
     /// How many leading packets go into one POST: engine.io-client
-    /// `_getWritablePackets` exactly (socketio-client-behaviour §1.4) — `size = 1`; per packet
+    /// `_getWritablePackets` exactly (engine.io-client lib/socket.ts) — `size = 1`; per packet
     /// add its data's byte length (UTF-8 for text, `ceil(n × 1.33)` for binary); if `i > 0`
     /// and `size > maxPayload` stop before packet `i`; then `size += 2` — and at most
-    /// `maxPackets` packets (§6 item 30). At least one packet is always taken, even if it
+    /// `maxPackets` packets (docs/quirks.md #30). At least one packet is always taken, even if it
     /// alone exceeds `maxPayload` (the server then answers 413).
     static func writablePacketCount(_ packets: [EnginePacket], maxPayload: Int?, maxPackets: Int) -> Int {
         let limit = min(packets.count, max(1, maxPackets))

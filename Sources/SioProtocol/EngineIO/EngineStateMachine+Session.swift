@@ -77,7 +77,7 @@ extension EngineStateMachine {
         }
         switch packet {
         case .ping:
-            // `_resetPingTimeout`, `sendPacket("pong")`, emit `ping` — in that order (§1.7).
+            // `_resetPingTimeout`, `sendPacket("pong")`, emit `ping` — in that order (`_onPacket`).
             self.resetHeartbeat(now: now, actions: &actions)
             self.writeBuffer.append(.pong)
             self.flush(actions: &actions)
@@ -89,7 +89,7 @@ extension EngineStateMachine {
             case .polling:
                 self.finishClose(.transportClose, description: "transport closed by the server", actions: &actions)
             case .websocket:
-                // Ignored over WebSocket: the server closes the socket next (§1.1).
+                // Ignored over WebSocket: the server closes the socket next (`_onPacket`).
                 break
             }
         case .open:
@@ -97,12 +97,13 @@ extension EngineStateMachine {
             self.finishClose(.transportError, description: Self.parserError.summary, error: Self.parserError, actions: &actions)
         case .pong, .upgrade, .noop:
             // `6` arrives on polling during an upgrade and over WebSocket from python-engineio
-            // (§1.1, §6 item 23); stray pongs and upgrades carry nothing for a client.
+            // (docs/quirks.md #23); stray pongs and upgrades carry nothing for a client.
             break
         }
     }
 
-    /// A parse failure on the session's transport ⇒ "transport error" (§1.1 "(error)").
+    /// A parse failure on the session's transport ⇒ "transport error" (engine.io-client
+    /// `_onPacket`, its `error` case).
     mutating func receiveInvalid(actions: inout [EngineAction]) {
         guard case .open = self.state else {
             return

@@ -1,5 +1,5 @@
 extension EngineStateMachine {
-    /// The machine's state (socketio-client-behaviour §1.3–§1.8). Valid transitions are listed
+    /// The machine's state (engine.io-protocol § Protocol). Valid transitions are listed
     /// per case; every other event in a state is ignored (returns no actions).
     enum State: Sendable {
         /// Created, `open(now:)` not called yet.
@@ -43,7 +43,7 @@ extension EngineStateMachine {
         var heartbeat: Heartbeat
     }
 
-    /// The watchdog armed at the handshake and reset on each ping (socketio-client-behaviour §1.7).
+    /// The watchdog armed at the handshake and reset on each ping (engine.io-protocol § Heartbeat).
     struct Heartbeat: Sendable {
         /// Generation of the scheduled `EngineTimer.heartbeat`.
         var generation: UInt64
@@ -60,19 +60,19 @@ extension EngineStateMachine {
         case webSocket(TransportID)
     }
 
-    /// Polling transport bookkeeping (socketio-client-behaviour §1.4).
+    /// Polling transport bookkeeping (engine.io-client lib/transports/polling.ts).
     struct Polling: Sendable {
         /// The polling transport instance.
         var id: TransportID
-        /// A GET is outstanding (exactly one while running, §6 item 24).
+        /// A GET is outstanding (exactly one while running, docs/quirks.md #24).
         var getInFlight: Bool
-        /// The packets of the outstanding POST, if any (at most one, §6 item 24).
+        /// The packets of the outstanding POST, if any (at most one, docs/quirks.md #24).
         var postInFlight: [BufferedPacket]?
         /// The WebSocket upgrade probe, if one runs.
         var probe: Probe?
     }
 
-    /// An upgrade probe (engine.io-protocol § Upgrade; socketio-client-behaviour §1.6).
+    /// An upgrade probe (engine.io-protocol § Upgrade; engine.io-client lib/socket.ts `_probe`).
     enum Probe: Sendable, Hashable {
         /// WebSocket requested. → `.awaitingPong` (opened, `2probe` sent); failure ⇒ probe error.
         case connecting(TransportID)
@@ -96,7 +96,7 @@ extension EngineStateMachine {
     enum BufferedPacket: Sendable, Hashable {
         /// A user message.
         case message(OutgoingMessage)
-        /// The answer to a ping (queued like a message, §1.7 / §6 item 15).
+        /// The answer to a ping (queued like a message, docs/quirks.md #15).
         case pong
         /// The `1` ending a forced close over polling (`Polling.doClose`).
         case close

@@ -1,10 +1,11 @@
 // WebSocket sessions and the polling → WebSocket upgrade probe
-// (engine.io-protocol § WebSocket, § Upgrade; socketio-client-behaviour §1.5, §1.6).
+// (engine.io-protocol § WebSocket, § Upgrade; engine.io-client lib/transports/websocket.ts,
+// lib/socket.ts `_probe`).
 extension EngineStateMachine {
     // MARK: - Events
 
     /// The WebSocket `id` is open. A WebSocket-first transport now waits for `0{…}`; a probe
-    /// sends `2probe` — and nothing else until `5` (§6 item 24).
+    /// sends `2probe` — and nothing else until `5` (docs/quirks.md #24).
     public mutating func webSocketOpened(_ id: TransportID, now: Int64) -> [EngineAction] {
         guard case .open(var session) = self.state,
             case .polling(var polling) = session.transport,
@@ -115,7 +116,8 @@ extension EngineStateMachine {
     // MARK: - Probe
 
     /// After a polling handshake: probe WebSocket if `upgrade` is on, the server offers
-    /// "websocket" and the configuration allows it (`_filterUpgrades`, §1.6 step 1).
+    /// "websocket" and the configuration allows it (`_filterUpgrades`; docs/behaviour.md
+    /// § Upgrade, step 1).
     mutating func startProbeIfOffered(actions: inout [EngineAction]) {
         guard self.configuration.upgrade, self.configuration.transports.contains(.websocket),
             case .open(var session) = self.state,
@@ -132,11 +134,12 @@ extension EngineStateMachine {
         actions.append(.openWebSocket(probeID, sid: session.handshake.sid))
     }
 
-    /// Probe error (§1.6 step 6): close the probe, report it, stay on polling.
+    /// Probe error (docs/behaviour.md § Upgrade, step 6): close the probe, report it, stay on
+    /// polling.
     ///
-    /// Decision: if polling was already pausing, it resumes — the next GET is issued and
-    /// held writes are flushed. (The reference leaves polling paused and `upgrading` set,
-    /// which stalls the session until the ping timeout.)
+    /// Decision (docs/quirks.md § Other decisions): if polling was already pausing, it resumes —
+    /// the next GET is issued and held writes are flushed. (The reference leaves polling paused
+    /// and `upgrading` set, which stalls the session until the ping timeout.)
     mutating func failProbe(actions: inout [EngineAction]) {
         guard case .open(var session) = self.state, case .polling(var polling) = session.transport,
             let probe = polling.probe
@@ -159,7 +162,7 @@ extension EngineStateMachine {
 
     /// Polling is paused: send `5` on the probe, make it the session's transport, drop the
     /// polling transport, report the upgrade and flush the held writes over the WebSocket
-    /// (§1.6 step 4).
+    /// (docs/behaviour.md § Upgrade, step 4).
     mutating func completeUpgrade(session: Session, polling: Polling, webSocket: TransportID, actions: inout [EngineAction]) {
         var session = session
         session.transport = .webSocket(webSocket)

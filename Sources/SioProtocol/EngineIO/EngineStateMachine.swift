@@ -1,10 +1,10 @@
 /// One Engine.IO v4 client session as a pure state machine: handshake, polling loop,
-/// WebSocket, upgrade, heartbeat and close (engine.io-protocol; socketio-client-behaviour
-/// §1.3–§1.8). Every entry point takes the driver's monotonic `now` in milliseconds and
+/// WebSocket, upgrade, heartbeat and close (engine.io-protocol; engine.io-client
+/// lib/socket.ts). Every entry point takes the driver's monotonic `now` in milliseconds and
 /// returns the actions to perform, in order; events after `.closed` and events for
 /// transport ids the machine no longer uses are ignored.
 ///
-/// Decisions on the reference client's quirks (socketio-client-behaviour §6):
+/// Decisions on the reference client's quirks (numbered as in docs/quirks.md):
 /// - item 15: the watchdog resets only on `ping`, and pongs queue in the write buffer
 ///   behind an in-flight POST or an upgrade — reference behaviour, kept.
 /// - item 16: `send` after the heartbeat deadline keeps the messages buffered and closes
@@ -89,7 +89,7 @@ public struct EngineStateMachine: Sendable {
         }
     }
 
-    /// Whether a write would leave now (for volatile emits, socketio-client-behaviour §5.3):
+    /// Whether a write would leave now (for volatile emits, socket.io-client `emit`):
     /// open, not upgrading, and a WebSocket or a polling transport without a POST in flight.
     public var isWritable: Bool {
         guard case .open(let session) = self.state else {
@@ -106,7 +106,7 @@ public struct EngineStateMachine: Sendable {
         }
     }
 
-    /// The throttled-timer guard (`_hasPingExpired`, socketio-client-behaviour §1.7): the
+    /// The throttled-timer guard (engine.io-client `_hasPingExpired`, since 6.6.1): the
     /// heartbeat deadline has passed although its timer has not fired (e.g. after a suspend).
     /// False before the handshake and once closed (the reference answers true when no
     /// deadline is set; its callers only ask while connected).
@@ -128,7 +128,7 @@ public struct EngineStateMachine: Sendable {
 
     // MARK: - User calls
 
-    /// Starts the session on the first transport (socketio-client-behaviour §1.6): WebSocket
+    /// Starts the session on the first transport (engine.io-client `_open`): WebSocket
     /// when `rememberUpgrade` and `priorWebSocketSuccess` allow it, else `transports[0]`.
     /// No transport ⇒ `.error("No transports available")`.
     public mutating func open(now: Int64) -> [EngineAction] {
@@ -153,7 +153,7 @@ public struct EngineStateMachine: Sendable {
     /// Queues messages (engine.io-client `send`/`_sendPacket`) and writes what the transport
     /// can take. Before the handshake they wait in the buffer; while closing they are refused
     /// and reported as `unsent` at the close; once closed they are dropped. If the heartbeat
-    /// deadline has passed (§6 item 16) they stay buffered and the engine closes with
+    /// deadline has passed (docs/quirks.md #16) they stay buffered and the engine closes with
     /// "ping timeout", returning them as `unsent`.
     public mutating func send(_ messages: [OutgoingMessage], now: Int64) -> [EngineAction] {
         switch self.state {
@@ -180,9 +180,9 @@ public struct EngineStateMachine: Sendable {
 
     /// Closes the engine with reason "forced close" (engine.io-client `close()`).
     ///
-    /// Decision (§1.6 item 8, `Polling.doClose`): a probe in progress is abandoned with
-    /// "probe error" instead of being waited for. Over polling, the buffer and a `1` are
-    /// drained through the normal POST batching — in the common case one POST `…\u{1e}1` —
+    /// Decision (docs/quirks.md § Other decisions; `Polling.doClose`): a probe in progress is
+    /// abandoned with "probe error" instead of being waited for. Over polling, the buffer and a
+    /// `1` are drained through the normal POST batching — in the common case one POST `…\u{1e}1` —
     /// and the engine stays `.closing` until that POST completes, so the driver never has to
     /// cancel it. Over WebSocket, or while opening, the engine closes at once.
     public mutating func close(now: Int64) -> [EngineAction] {
@@ -213,7 +213,7 @@ public struct EngineStateMachine: Sendable {
     /// Closes at once with reason "forced close", on any transport and also while `.closing`:
     /// the heartbeat is cancelled, every transport closed, and `.close` reports the whole write
     /// buffer (and messages refused while closing) as `unsent`, a polling POST without an
-    /// answer as `inFlight` (§6 item 29). For an owner that discards the session now (parse
+    /// answer as `inFlight` (docs/quirks.md #29). For an owner that discards the session now (parse
     /// error, dead connection) rather than waiting for `close(now:)` to drain over polling.
     public mutating func abort(now: Int64) -> [EngineAction] {
         var actions: [EngineAction] = []

@@ -1,5 +1,5 @@
 /// Builds Engine.IO request URLs exactly as engine.io-client 6.6 does
-/// (engine.io-protocol § Transports, "query parameters"; socketio-client-behaviour §1.2):
+/// (engine.io-protocol § Transports, "Query parameters"; docs/behaviour.md § Request URL):
 ///
 /// `<http|https|ws|wss>://<host>[:port]<path>?<user query…>&EIO=4&transport=<name>[&t=<rnd>][&sid=<sid>]`
 ///

@@ -1,10 +1,11 @@
 import SioJSON
 
 /// The data of the server's `0` (open) packet (engine.io-protocol § Handshake;
-/// socketio-client-behaviour §1.3).
+/// engine.io-client lib/socket.ts `onHandshake`).
 ///
 /// Read as a JSON object, so key order does not matter (python-engineio orders them
-/// differently from Node; §6 item 23) and a missing `maxPayload` means "no limit when batching".
+/// differently from Node; docs/quirks.md #23) and a missing `maxPayload` means "no limit when
+/// batching".
 public struct Handshake: Sendable, Hashable {
     /// The session id, sent as `sid` on every later request and on the upgrade probe.
     public var sid: String
@@ -14,10 +15,10 @@ public struct Handshake: Sendable, Hashable {
     /// Milliseconds between the server's pings (engine.io-protocol § Heartbeat).
     public var pingInterval: Int
     /// Milliseconds the server waits for our pong; the client's watchdog is
-    /// `pingInterval + pingTimeout` (socketio-client-behaviour §1.7).
+    /// `pingInterval + pingTimeout` (engine.io-protocol § Heartbeat).
     public var pingTimeout: Int
     /// Maximum bytes the server accepts in one polling POST body; `nil` when the server
-    /// did not say (socketio-client-behaviour §1.4, "maxPayload batching").
+    /// did not say (engine.io-client `_getWritablePackets`; docs/behaviour.md § Polling).
     public var maxPayload: Int?
 
     /// Creates a handshake from its fields.

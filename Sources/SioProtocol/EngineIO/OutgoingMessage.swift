@@ -1,7 +1,7 @@
 /// A `message` packet handed to the engine for sending (engine.io-protocol § Packet encoding,
-/// "message"). Messages the engine never transmitted come back in `EngineEvent.close(…unsent:)`;
-/// the Manager decodes them back into its Socket.IO packets there (a rare path), rather than
-/// keeping a map from each message to its packet on every write.
+/// "message"). Messages the engine never transmitted come back in `EngineEvent.close(…unsent:)`
+/// (docs/quirks.md #29), where the Manager decodes them back into its Socket.IO packets (a
+/// rare path) rather than keep a map from each message to its packet on every write.
 public struct OutgoingMessage: Sendable, Hashable {
     /// The message's data.
     public var data: EngineData

@@ -15,7 +15,7 @@ public enum PollingPayload {
     ///
     /// Returns the packets decoded before the error, and the error if any. The number of
     /// packets is not limited: python-engineio puts any number into one GET response
-    /// (socketio-client-behaviour §6 item 30). An empty body is one empty packet, hence
+    /// (docs/quirks.md #30). An empty body is one empty packet, hence
     /// an error, exactly as `"".split("\x1e")` is `[""]` in the reference.
     public static func decode(_ body: String) -> (packets: [EnginePacket], error: EngineParseError?) {
         var packets: [EnginePacket] = []

@@ -1,5 +1,5 @@
 /// A transport failure as the reference names it (engine.io-client `TransportError`;
-/// socketio-client-behaviour §1.4, §1.5, §1.8).
+/// docs/behaviour.md § Polling, § WebSocket, § Engine close reasons).
 public struct TransportError: Error, Sendable, Hashable {
     /// `"xhr poll error"`, `"xhr post error"`, `"websocket error"`, `"parser error"`,
     /// `"No transports available"`, ….

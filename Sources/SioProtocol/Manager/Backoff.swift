@@ -5,7 +5,7 @@
 /// `floor(r · 10)` is even and added when it is odd (the same `r` decides size and sign), capped
 /// at `max` and truncated to an integer.
 ///
-/// Quirk §6 item 12, fixed: the reference computes `min · 2^attempts` in floating point, which
+/// docs/quirks.md #12, fixed: the reference computes `min · 2^attempts` in floating point, which
 /// reaches infinity after 1015 attempts and then yields `NaN | 0 == 0`, so about half of all
 /// delays become 0 ms after ~85 minutes of failures. Here the exponent is clamped once the delay
 /// already exceeds `max`, so a long outage keeps backing off at `max`. Delays up to `Int64.max`

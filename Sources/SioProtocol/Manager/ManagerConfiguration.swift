@@ -1,10 +1,10 @@
 /// Options of a Manager (one Engine.IO connection), named and defaulted as the reference client's
-/// `ManagerOptions` (socket.io-client `manager.ts`, inventory §3.2).
+/// `ManagerOptions` (socket.io-client lib/manager.ts; docs/behaviour.md § Options and defaults).
 ///
-/// §6 item 12, fixed: a value means what it says. `reconnectionAttempts: 0` makes no attempt
-/// (the reference reads 0 as infinity), `reconnectionDelay: 0` retries at once (the reference
-/// reads 0 as 1000). `nil` attempts is the reference's `Infinity`, `nil` timeout its `false`.
-/// Negative delays, timeouts and attempt counts are read as 0.
+/// docs/quirks.md #12, fixed: a value means what it says. `reconnectionAttempts: 0` makes no
+/// attempt (the reference reads 0 as infinity), `reconnectionDelay: 0` retries at once (the
+/// reference reads 0 as 1000). `nil` attempts is the reference's `Infinity`, `nil` timeout its
+/// `false`. Negative delays, timeouts and attempt counts are read as 0.
 public struct ManagerConfiguration: Sendable, Hashable {
     /// `reconnection`: reconnect after a lost connection or a failed first attempt.
     public var reconnection: Bool

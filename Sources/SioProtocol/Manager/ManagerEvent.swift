@@ -1,4 +1,4 @@
-/// What a Manager tells its user (socket.io-client Manager events, inventory §4.3).
+/// What a Manager tells its user (socket.io-client lib/manager.ts `ManagerReservedEvents`).
 public enum ManagerEvent: Sendable, Hashable {
     /// The engine's handshake is done (first connection and every reconnection).
     case open

@@ -1,10 +1,11 @@
 import SioJSON
 
-// The engine's life inside a Manager: opening, the reconnection loop, closing (inventory §4.2).
+// The engine's life inside a Manager: opening, the reconnection loop, closing (socket.io-client
+// lib/manager.ts `open`, `reconnect`, `onclose`; docs/behaviour.md § Manager lifecycle).
 extension ManagerStateMachine {
     // MARK: - Opening
 
-    /// `open()`: a new engine per attempt, with the `timeout` timer (§6 item 12, kept:
+    /// `open()`: a new engine per attempt, with the `timeout` timer (docs/quirks.md #12, kept:
     /// `timeout: 0` fails the attempt at once; nil is the reference's `false`).
     mutating func startEngine(reconnect: Bool, now: Int64, into actions: inout [ManagerAction]) {
         self.engineGeneration += 1
@@ -22,8 +23,9 @@ extension ManagerStateMachine {
         self.process(engineActions, generation: generation, now: now, into: &actions)
     }
 
-    /// The backoff timer fired, or the user asked to connect while waiting for it (§6 item 1,
-    /// fixed: the timer is cancelled and its generation bumped, so a late firing is ignored).
+    /// The backoff timer fired, or the user asked to connect while waiting for it
+    /// (docs/quirks.md #1, fixed: the timer is cancelled and its generation bumped, so a late
+    /// firing is ignored).
     mutating func attemptReconnectNow(now: Int64, into actions: inout [ManagerAction]) {
         actions.append(.cancelTimer(.reconnect(generation: self.reconnectGeneration)))
         self.reconnectGeneration += 1
@@ -32,8 +34,9 @@ extension ManagerStateMachine {
     }
 
     /// `reconnect()`: schedules the next attempt, or gives up after `reconnectionAttempts`.
-    /// §6 item 13, kept: `reconnect_failed` leaves the sockets active and nothing retries until
-    /// `open`/`connect`. §6 item 12, fixed: `reconnectionAttempts: 0` means no attempt.
+    /// docs/quirks.md #13, kept: `reconnect_failed` leaves the sockets active and nothing retries
+    /// until `open`/`connect`. docs/quirks.md #12, fixed: `reconnectionAttempts: 0` means no
+    /// attempt.
     mutating func scheduleReconnect(into actions: inout [ManagerAction]) {
         guard self.configuration.reconnection, !self.skipReconnect else { return }
         switch self.state {
@@ -62,7 +65,8 @@ extension ManagerStateMachine {
             self.apply(self.sockets[index].managerFailed(error), namespace: namespace, now: now, into: &actions)
         }
         if reconnect {
-            // Reference order (trace A.5): `reconnect_failed` comes before the last `reconnect_error`.
+            // Reference order (lib/manager.ts `reconnect`): `reconnect_failed` comes before the
+            // last `reconnect_error`.
             self.scheduleReconnect(into: &actions)
             actions.append(.manager(.reconnectError(error)))
         } else if self.backoff.attempts == 0 {
@@ -144,7 +148,7 @@ extension ManagerStateMachine {
     }
 
     /// The actions of an engine closing gracefully: its transport and timer actions go to the
-    /// driver; its final `.close` hands what it never sent back to the sockets (§6 item 29).
+    /// driver; its final `.close` returns what it never sent to the sockets (docs/quirks.md #29).
     private mutating func processClosing(
         _ engineActions: [EngineAction], generation: UInt64, now: Int64, into actions: inout [ManagerAction]
     ) {
@@ -214,7 +218,8 @@ extension ManagerStateMachine {
                 self.openFailed(error, reconnect: reconnect, now: now, into: &actions)
             case .open:
                 // The engine failed after opening; its "transport error" close follows. Sockets
-                // still waiting for their CONNECT reply get `connect_error` (inventory §5.9).
+                // still waiting for their CONNECT reply get `connect_error` (docs/behaviour.md
+                // § connect_error causes).
                 actions.append(.manager(.error(error)))
                 for index in self.sockets.indices where !self.sockets[index].isConnected {
                     let namespace = self.sockets[index].namespace
@@ -241,8 +246,8 @@ extension ManagerStateMachine {
 
     /// A Socket.IO message: decode, then hand the packet to its namespace.
     ///
-    /// §6 item 14, kept: any decoder error closes the whole connection with `parse error` and
-    /// the Manager reconnects, as the reference does; only `maxAttachments` is configurable.
+    /// docs/quirks.md #14, kept: any decoder error closes the whole connection with `parse error`
+    /// and the Manager reconnects, as the reference does; only `maxAttachments` is configurable.
     private mutating func received(_ data: EngineData, now: Int64, into actions: inout [ManagerAction]) {
         let packet: SocketPacket?
         do {
@@ -256,7 +261,7 @@ extension ManagerStateMachine {
             actions.append(.manager(.packet(packet)))
         }
         if self.owedDisconnects.contains(packet.namespace) {
-            // The reply to the CONNECT of a removed socket (§6 item 4): now it may leave.
+            // The reply to the CONNECT of a removed socket (docs/quirks.md #4): now it may leave.
             switch packet.type {
             case .connect:
                 self.owedDisconnects.remove(packet.namespace)
@@ -283,7 +288,7 @@ extension ManagerStateMachine {
     // MARK: - Closing
 
     /// `onclose`: every socket hears `disconnect`, then the loop reconnects unless told not to.
-    /// §6 item 29: `unsent` (never transmitted) goes back to the sockets' send buffers.
+    /// docs/quirks.md #29: `unsent` (never transmitted) goes back to the sockets' send buffers.
     private mutating func closed(
         reason: DisconnectReason, description: String?, unsent: [OutgoingMessage], now: Int64,
         into actions: inout [ManagerAction]
@@ -404,7 +409,7 @@ extension ManagerStateMachine {
     /// Carries out a socket's actions: packets to the engine (consecutive ones in one write, so
     /// polling batches them), timers and events to the driver.
     ///
-    /// A write can close the engine (the heartbeat deadline passed, §6 item 16); the socket then
+    /// A write can close the engine (expired heartbeat, docs/quirks.md #16); the socket then
     /// already heard `managerClosed`. If that left it active (reset to ``NamespaceStateMachine/State/awaitingManager``,
     /// acks cleared), the rest of its actions describe a state it is no longer in — a `connect`
     /// after the `disconnect`, an ack timer for a cleared ack — and are dropped; packets among

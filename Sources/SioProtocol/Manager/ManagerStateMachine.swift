@@ -1,12 +1,12 @@
 import SioJSON
 
 /// A Manager: one Engine.IO connection at a time, the namespaces multiplexed on it, and the
-/// reconnection loop (socket.io-client `manager.ts`, inventory §4).
+/// reconnection loop (socket.io-client lib/manager.ts; docs/behaviour.md § Manager lifecycle).
 ///
 /// Pure: the driver feeds transport results, timer firings and user calls with the current
 /// monotonic time, and carries out the returned ``ManagerAction``s in order.
 ///
-/// Decisions on the reference's quirks (inventory §6; every item is in `docs/quirks.md`):
+/// Decisions on the reference's quirks (numbered as in `docs/quirks.md`, where every item is):
 /// - item 1, fixed: `connect` while waiting to reconnect cancels the backoff timer and makes the
 ///   attempt now; state is one enum, so no `_reconnecting` flag can be left behind.
 /// - item 2, fixed: `open` while opening or open changes nothing; the caller reads ``state``
@@ -62,7 +62,7 @@ public struct ManagerStateMachine: Sendable {
     /// `priorWebsocketSuccess`: kept per Manager (the reference keeps it per process).
     var priorWebSocketSuccess = false
     /// Namespaces removed while their CONNECT reply was pending: each is owed a DISCONNECT when
-    /// that reply arrives (§6 item 4). Cleared when the engine closes.
+    /// that reply arrives (docs/quirks.md #4). Cleared when the engine closes.
     var owedDisconnects: Set<String> = []
     /// The next ack id of each removed namespace, so a re-added socket never reuses an id whose
     /// ack timer (``ManagerTimer/ack(namespace:ackId:)``) may still fire for the old one.
@@ -121,12 +121,13 @@ public struct ManagerStateMachine: Sendable {
 
     // MARK: - Sockets
 
-    /// Adds the socket for `namespace` (`manager.socket(nsp, opts)`). The namespace must start
-    /// with `/` and contain no `,` (§6 item 27, fixed: the reference sends `0admin,` and breaks
-    /// the server's parse; a `,` would end the namespace early on the wire). Ack ids continue
-    /// where an earlier socket of the namespace stopped.
-    /// §6 item 21, changed: a namespace that has a socket is refused (the reference returns the
-    /// existing socket and silently ignores the new options); change its auth with ``setAuth(_:_:)``.
+    /// Adds the socket for `namespace` (`manager.socket(nsp, opts)`). The namespace must start with
+    /// `/` and contain no `,` (docs/quirks.md #27, fixed: the reference sends `0admin,` and breaks
+    /// the server's parse; a `,` would end the namespace early on the wire). Ack ids continue where
+    /// an earlier socket of the namespace stopped.
+    /// docs/quirks.md #21, changed: a namespace that has a socket is refused (the reference
+    /// returns the existing socket and silently ignores the new options); change its auth with
+    /// ``setAuth(_:_:)``.
     public mutating func addSocket(
         _ namespace: String, options: SocketOptions = SocketOptions(), recovery: (pid: String, offset: String?)? = nil
     ) throws(ManagerError) {
@@ -139,7 +140,7 @@ public struct ManagerStateMachine: Sendable {
 
     /// Disconnects and removes the socket on `namespace`; its waiting emits fail with
     /// ``AckError/closed``. While its CONNECT reply is pending, the DISCONNECT goes out when
-    /// the reply arrives (§6 item 4).
+    /// the reply arrives (docs/quirks.md #4).
     public mutating func removeSocket(_ namespace: String, now: Int64) -> [ManagerAction] {
         guard let index = self.sockets.firstIndex(where: { $0.namespace == namespace }) else { return [] }
         var actions: [ManagerAction] = []
@@ -160,9 +161,10 @@ public struct ManagerStateMachine: Sendable {
 
     /// `manager.open()`: starts a connection unless one is opening or open.
     ///
-    /// §6 item 2, fixed: there is no callback to lose. While opening or open this returns
+    /// docs/quirks.md #2, fixed: there is no callback to lose. While opening or open this returns
     /// nothing, and ``ManagerEvent/open`` or ``ManagerEvent/error(_:)`` (or ``state``) answers.
-    /// §6 item 1, fixed: while waiting to reconnect it cancels the backoff timer and attempts now.
+    /// docs/quirks.md #1, fixed: while waiting to reconnect it cancels the backoff timer and
+    /// attempts now.
     public mutating func open(now: Int64) -> [ManagerAction] {
         var actions: [ManagerAction] = []
         switch self.state {
@@ -189,8 +191,8 @@ public struct ManagerStateMachine: Sendable {
     }
 
     /// `socket.disconnect()` for `namespace`; the engine closes when no socket is active.
-    /// §6 item 32: the namespace's DISCONNECT is handed to the engine before it closes (while
-    /// the CONNECT reply is pending it waits for the reply, item 4).
+    /// docs/quirks.md #32: the namespace's DISCONNECT is handed to the engine before it closes
+    /// (while the CONNECT reply is pending it waits for the reply, item 4).
     public mutating func disconnect(_ namespace: String, now: Int64) throws(EmitError) -> [ManagerAction] {
         let index = try self.index(of: namespace)
         var actions: [ManagerAction] = []
@@ -223,7 +225,7 @@ public struct ManagerStateMachine: Sendable {
 
     /// `socket.emit(name, ...arguments)` on `namespace`.
     ///
-    /// §6 item 16, kept (engine.io-client 6.6.1): past the heartbeat deadline the emit is
+    /// docs/quirks.md #16, kept (engine.io-client 6.6.1): past the heartbeat deadline the emit is
     /// buffered and the connection closes with `ping timeout`.
     public mutating func emit(
         _ namespace: String, _ name: EventName, _ arguments: EventArguments, options: EmitOptions = EmitOptions(), now: Int64
@@ -237,8 +239,8 @@ public struct ManagerStateMachine: Sendable {
         var actions: [ManagerAction] = []
         self.apply(socketActions, namespace: namespace, now: now, into: &actions)
         if expired && self.state == .open {
-            // §1.7 throttled-timer guard: the deadline passed while no timer fired (a suspended
-            // process); the emit stays buffered and the connection is declared dead.
+            // engine.io-client `_hasPingExpired`: the deadline passed while no timer fired (a
+            // suspended process); the emit stays buffered and the connection is declared dead.
             self.closeEngine(reason: .pingTimeout, description: nil, now: now, into: &actions)
         }
         return (status, actions)

@@ -1,13 +1,13 @@
 import SioJSON
 
-/// One Socket: a namespace multiplexed on a Manager's engine (socket.io-client `socket.ts`,
-/// inventory §2.5–2.6 and §5).
+/// One Socket: a namespace multiplexed on a Manager's engine (socket.io-client lib/socket.ts;
+/// socket.io-protocol § Exchange protocol).
 ///
 /// The Manager feeds it the engine's life (``managerOpened()``, ``managerClosed(_:description:)``,
 /// ``managerFailed(_:)``), the packets for its namespace, user calls and ack timers; it returns
 /// what to send and what to tell the user.
 ///
-/// Decisions on the reference's quirks (inventory §6):
+/// Decisions on the reference's quirks (numbered as in docs/quirks.md):
 /// - item 3, fixed: a CONNECT is sent once per engine session; `connect()` while one is pending
 ///   is a no-op (state ``State/connecting``).
 /// - item 4, fixed: `disconnect()` while the CONNECT reply is pending sends DISCONNECT as soon as
@@ -81,7 +81,8 @@ public struct NamespaceStateMachine: Sendable {
     public private(set) var recovered = false
     /// The recovery session id (`pid`) of the last CONNECT reply, kept across reconnects.
     public private(set) var pid: String?
-    /// The offset of the last event received, sent back with `pid` (inventory §5.7).
+    /// The offset of the last event received, sent back with `pid` (docs/behaviour.md
+    /// § Connection state recovery).
     public private(set) var offset: String?
 
     /// The next ack id; the Manager seeds it when a namespace is re-added.
@@ -174,7 +175,7 @@ public struct NamespaceStateMachine: Sendable {
     /// ``SocketOptions/sendBufferLimit``, a negative value read as 0 (every buffered emit refused).
     private var sendBufferLimit: Int { Swift.max(0, self.options.sendBufferLimit) }
 
-    /// Changes the auth payload used by the next CONNECT (`socket.auth = …`; §6 item 21).
+    /// Changes the auth payload used by the next CONNECT (`socket.auth = …`; docs/quirks.md #21).
     public mutating func setAuth(_ auth: SocketOptions.Auth) {
         self.options.auth = auth
     }
@@ -183,8 +184,8 @@ public struct NamespaceStateMachine: Sendable {
 
     /// `socket.connect()`. `managerOpen` says whether the engine is open now; when it is not,
     /// the Manager opens it and calls ``managerOpened()``.
-    /// §6 item 3, fixed: a no-op while a CONNECT is pending (``State/connecting``) or about to be
-    /// sent (``State/awaitingAuth``); the reference guards on `connected` only. Also after
+    /// docs/quirks.md #3, fixed: a no-op while a CONNECT is pending (``State/connecting``) or about
+    /// to be sent (``State/awaitingAuth``); the reference guards on `connected` only. Also after
     /// `disconnect()` while the first CONNECT is still pending: the DISCONNECT owed for it is
     /// forgotten and the socket waits for that reply again (no second CONNECT, items 3/24).
     public mutating func connect(managerOpen: Bool) -> [Action] {
@@ -202,7 +203,7 @@ public struct NamespaceStateMachine: Sendable {
     }
 
     /// `socket.disconnect()`.
-    /// §6 item 4, fixed: while the CONNECT reply is pending nothing is sent now (the server
+    /// docs/quirks.md #4, fixed: while the CONNECT reply is pending nothing is sent now (the server
     /// would close the whole connection); the DISCONNECT follows the reply (`receivedConnect`).
     public mutating func disconnect() -> [Action] {
         switch self.state {
@@ -230,14 +231,14 @@ public struct NamespaceStateMachine: Sendable {
         return self.sendConnect(auth: auth)
     }
 
-    /// `socket.emit(name, ...arguments)`. `writable` says whether the engine can write now
-    /// (for volatile emits); `pingExpired` whether the heartbeat deadline has passed (the
-    /// emit is then buffered, §1.7). Throws without changing anything when refused.
+    /// `socket.emit(name, ...arguments)`. `writable` says whether the engine can write now (for
+    /// volatile emits); `pingExpired` whether the heartbeat deadline has passed (the emit is then
+    /// buffered, docs/behaviour.md § Heartbeat). Throws without changing anything when refused.
     ///
-    /// §6 item 17, fixed: a volatile emit that cannot be written now is dropped, ack and all.
-    /// §6 item 18, fixed: `options` belong to this emit; nothing carries over to the next.
-    /// §6 item 7: past ``SocketOptions/sendBufferLimit`` (send buffer plus retry queue) the emit
-    /// is refused, not dropped.
+    /// docs/quirks.md #17, fixed: a volatile emit that cannot be written now is dropped, ack too.
+    /// docs/quirks.md #18, fixed: `options` belong to this emit; nothing carries over to the next.
+    /// docs/quirks.md #7: past ``SocketOptions/sendBufferLimit`` (send buffer plus retry queue) the
+    /// emit is refused, not dropped.
     public mutating func emit(
         _ name: EventName, _ arguments: EventArguments, options: EmitOptions, writable: Bool, pingExpired: Bool
     ) throws(EmitError) -> (EmitStatus, [Action]) {
@@ -245,7 +246,7 @@ public struct NamespaceStateMachine: Sendable {
         let canSendNow = self.isConnected && !pingExpired
 
         if self.options.retries > 0 && !options.volatile {
-            // The retry queue is a buffer too: bounded with the send buffer (§6 item 7).
+            // The retry queue is a buffer too: bounded with the send buffer (docs/quirks.md #7).
             if self.retryQueue.count + self.sendBuffer.count >= self.sendBufferLimit {
                 throw .sendBufferFull(limit: self.sendBufferLimit)
             }
@@ -289,7 +290,7 @@ public struct NamespaceStateMachine: Sendable {
         return [.send(.ack(arguments, namespace: self.namespace, id: id), compress: true)]
     }
 
-    /// The ack timer of `ackId` fired (§6 item 10, kept: a still-buffered packet is removed).
+    /// The ack timer of `ackId` fired (docs/quirks.md #10, kept: a buffered packet is removed).
     public mutating func ackTimerFired(ackId: UInt64) -> [Action] {
         guard var pending = self.pendingAcks.removeValue(forKey: ackId) else { return [] }
         pending.hasTimer = false
@@ -338,8 +339,8 @@ public struct NamespaceStateMachine: Sendable {
     }
 
     /// The engine closed (`Socket.onclose`). Packets the engine never sent come back first
-    /// (§6 item 29, made visible): they return to the front of the send buffer — except those
-    /// the socket no longer owes (see ``returnedPackets(_:)``).
+    /// (docs/quirks.md #29, made visible): they return to the front of the send buffer — except
+    /// those the socket no longer owes (see ``returnedPackets(_:)``).
     public mutating func managerClosed(
         _ reason: DisconnectReason, description: String?, unsent: [SocketPacket] = []
     ) -> [Action] {
@@ -353,8 +354,8 @@ public struct NamespaceStateMachine: Sendable {
     }
 
     /// Packets an engine that was closing gracefully never sent, reported after
-    /// ``managerClosed(_:description:unsent:)`` (§6 item 29): sent now when connected again,
-    /// else put at the front of the send buffer; filtered as ``returnedPackets(_:)``.
+    /// ``managerClosed(_:description:unsent:)`` (docs/quirks.md #29): sent now when connected
+    /// again, else put at the front of the send buffer; filtered as ``returnedPackets(_:)``.
     public mutating func managerReturned(unsent: [SocketPacket]) -> [Action] {
         let returned = self.returnedPackets(unsent)
         guard self.isConnected else {
@@ -445,7 +446,7 @@ public struct NamespaceStateMachine: Sendable {
         if newPid == nil { self.offset = nil }
         self.state = .connected(sid: sid)
 
-        // Flush order after (re)connect (inventory §6 item 8): received events buffered before
+        // Flush order after (re)connect (docs/quirks.md #8): received events buffered before
         // the reply, then the send buffer in order, then the retry queue's head, then `connect`.
         var actions: [Action] = []
         let received = self.receiveBuffer
@@ -502,7 +503,7 @@ public struct NamespaceStateMachine: Sendable {
             self.deliver(event, into: &actions)
         case .connecting, .awaitingManager, .awaitingAuth:
             // Events before the CONNECT reply (python-socketio's connect handler, recovered
-            // packets) wait for it (inventory §6 item 22).
+            // packets) wait for it (docs/quirks.md #22).
             // A limit of 0 or less keeps nothing: this event is the one dropped.
             let limit = Swift.max(0, self.options.receiveBufferLimit)
             guard limit > 0 else {
@@ -521,7 +522,7 @@ public struct NamespaceStateMachine: Sendable {
         return actions
     }
 
-    /// `emitEvent`; §6 item 20, kept: the offset stays in the arguments delivered. An event
+    /// `emitEvent`; docs/quirks.md #20, kept: the offset stays in the arguments delivered. An event
     /// carrying an ack id has none: the reference's last argument is then the ack function.
     private mutating func deliver(_ event: IncomingEvent, into actions: inout [Action]) {
         if self.pid != nil, event.ackId == nil, let offset = event.arguments.lastStringArgument {
@@ -540,8 +541,8 @@ public struct NamespaceStateMachine: Sendable {
 
     // MARK: - Acks
 
-    /// `_registerAckCallback`: §6 items 10 and 11, kept — ids from 0, never reused; the timer
-    /// starts now, whether the packet is sent or buffered.
+    /// `_registerAckCallback`: docs/quirks.md #10 and #11, kept — ids from 0, never reused; the
+    /// timer starts now, whether the packet is sent or buffered.
     private mutating func registerAck(_ owner: PendingAck.Owner, timeout: Int64?, into actions: inout [Action]) -> UInt64 {
         let id = self.nextAckId
         self.nextAckId += 1
@@ -562,8 +563,8 @@ public struct NamespaceStateMachine: Sendable {
     }
 
     /// `_clearAcks`: acks of packets already sent fail with ``AckError/disconnected``; acks of
-    /// packets still in the send buffer wait for the next connection. §6 item 9, fixed: acks
-    /// without a timeout are answered too (the reference drops them silently).
+    /// packets still in the send buffer wait for the next connection. docs/quirks.md #9, fixed:
+    /// acks without a timeout are answered too (the reference drops them silently).
     private mutating func clearAcks(into actions: inout [Action]) {
         let buffered = Set(self.sendBuffer.compactMap(\.packet.id))
         for id in self.pendingAcks.keys.sorted() where !buffered.contains(id) {
@@ -573,7 +574,7 @@ public struct NamespaceStateMachine: Sendable {
         }
     }
 
-    // MARK: - Retry queue (inventory §5.6)
+    // MARK: - Retry queue (socket.io-client `_addToQueue`, `_drainQueue`)
 
     /// `_drainQueue`: sends the head when connected and it is not already waiting for its ack
     /// (unless `force`, after a reconnection). One in flight, head of line.
@@ -588,7 +589,7 @@ public struct NamespaceStateMachine: Sendable {
         actions.append(.send(packet, compress: head.compress))
     }
 
-    /// The head's ack came back, timed out or was cleared. §6 item 19, fixed: any ack is a
+    /// The head's ack came back, timed out or was cleared. docs/quirks.md #19, fixed: any ack is a
     /// success (its arguments are the result); only ``AckError`` counts as a failed try.
     private mutating func queueItemAnswered(seq: UInt64, _ result: Result<EventArguments, AckError>, into actions: inout [Action]) {
         guard var head = self.retryQueue.first, head.seq == seq else { return }

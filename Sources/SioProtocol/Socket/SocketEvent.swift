@@ -1,13 +1,13 @@
 import SioJSON
 
-/// What a Socket tells its user (socket.io-client `Socket` events, inventory §5.1–5.9).
+/// What a Socket tells its user (socket.io-client lib/socket.ts `SocketReservedEvents`).
 public enum SocketEvent: Sendable, Hashable {
     /// Connected to the namespace: `id` is the namespace's sid, `recovered` whether connection
     /// state recovery restored the previous session.
     case connect(id: String, recovered: Bool)
-    /// A connection attempt failed (§5.9).
+    /// A connection attempt failed (docs/behaviour.md § connect_error causes).
     case connectError(ConnectError)
-    /// The socket left its namespace (§5.8).
+    /// The socket left its namespace (docs/behaviour.md § Disconnect reasons).
     case disconnect(DisconnectReason, description: String?)
     /// An event from the server.
     case event(IncomingEvent)
@@ -39,7 +39,8 @@ public struct IncomingEvent: Sendable, Hashable {
     }
 }
 
-/// Why a socket disconnected (socket.io-client `DisconnectReason`, inventory §5.8).
+/// Why a socket disconnected (socket.io-client `DisconnectReason`; docs/behaviour.md
+/// § Disconnect reasons).
 public enum DisconnectReason: String, Sendable, Hashable, CaseIterable {
     /// The server sent DISCONNECT.
     case ioServerDisconnect = "io server disconnect"
@@ -56,7 +57,7 @@ public enum DisconnectReason: String, Sendable, Hashable, CaseIterable {
     /// The engine was closed on purpose (the Manager closed it).
     case forcedClose = "forced close"
 
-    /// Whether the Manager reconnects after this (§5.8 "Auto-reconnect?").
+    /// Whether the Manager reconnects after this (docs/behaviour.md § Disconnect reasons).
     public var reconnects: Bool {
         switch self {
         case .ioServerDisconnect, .ioClientDisconnect: false
@@ -65,7 +66,7 @@ public enum DisconnectReason: String, Sendable, Hashable, CaseIterable {
     }
 }
 
-/// Why a connection attempt failed (inventory §5.9).
+/// Why a connection attempt failed (docs/behaviour.md § connect_error causes).
 public enum ConnectError: Sendable, Hashable, CustomStringConvertible {
     /// The Engine.IO connection failed (`xhr poll error`, `websocket error`, `timeout`, …).
     /// The socket stays active and the Manager retries.

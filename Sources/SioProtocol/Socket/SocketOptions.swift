@@ -3,7 +3,8 @@ import SioJSON
 /// Options of one Socket (a namespace on a Manager), named as the reference client's
 /// `SocketOptions` (socket.io-client `socket.ts`), plus the limits a daemon needs.
 public struct SocketOptions: Sendable, Hashable {
-    /// How the CONNECT payload is obtained (inventory §2.5).
+    /// How the CONNECT payload is obtained (socket.io-client `onopen`; docs/behaviour.md
+    /// § Namespace handshake).
     public enum Auth: Sendable, Hashable {
         /// No payload: `40`.
         case none
@@ -16,14 +17,15 @@ public struct SocketOptions: Sendable, Hashable {
 
     /// The CONNECT payload.
     public var auth: Auth
-    /// `retries`: more than 0 sends emits through the at-least-once queue (inventory §5.6).
+    /// `retries`: more than 0 sends emits through the at-least-once queue (docs/behaviour.md
+    /// § Retry queue).
     public var retries: Int
     /// `ackTimeout` in milliseconds: the default timeout of emits that wait for an ack.
     public var ackTimeout: Int64?
     /// Packets kept while disconnected. At the bound a new emit is refused with
-    /// ``EmitError/sendBufferFull`` (nothing is dropped silently; §6 item 7). It also bounds the
-    /// retry queue (`retries > 0`), counted together with the send buffer. 0 or less: nothing
-    /// is kept (every emit that would wait is refused).
+    /// ``EmitError/sendBufferFull`` (nothing is dropped silently; docs/quirks.md #7). It also
+    /// bounds the retry queue (`retries > 0`), counted together with the send buffer. 0 or less:
+    /// nothing is kept (every emit that would wait is refused).
     public var sendBufferLimit: Int
     /// Events received before the CONNECT reply and kept until it comes. At the bound the oldest
     /// is dropped and ``SocketEvent/eventsDropped(_:)`` says how many. 0 or less: every early
@@ -47,7 +49,7 @@ public struct SocketOptions: Sendable, Hashable {
 
 /// Per-emit flags: the reference's `timeout(ms)`, `volatile` and `compress(bool)` modifiers,
 /// plus who waits for the ack. Flags belong to one emit, so nothing leaks into the next
-/// (§6 item 18 fixed by construction).
+/// (docs/quirks.md #18, fixed by construction).
 public struct EmitOptions: Sendable, Hashable {
     /// Ask the server for an acknowledgement; its outcome is reported with this token as
     /// ``SocketEvent/ackResult(_:_:)``.

@@ -7,11 +7,12 @@ import SioJSON
 /// DISCONNECT nothing, EVENT a non-empty array whose first element is a number or a string that
 /// is not a reserved name, ACK an array, CONNECT_ERROR an object or a string.
 ///
-/// Decisions on the reference's lenient cases (inventory §2.3):
+/// Decisions on the reference's lenient cases (`Decoder.decodeString`; docs/quirks.md
+/// § Other decisions):
 /// - `2` (EVENT without payload) decodes to a packet without data; sockets ignore it, as the
 ///   reference does.
-/// - `3` (ACK without payload) decodes as an ACK with no arguments (§6 item 26: the reference
-///   would crash on it).
+/// - `3` (ACK without payload) decodes as an ACK with no arguments (docs/quirks.md #26: the
+///   reference would crash on it).
 /// - `2 ["x"]`: the reference reads the space as ack id 0 (`Number(" ") == 0`); here only digits
 ///   make an ack id, and the payload `["x"]` is an event without ack.
 /// - `5-[…]`: the reference accepts an empty attachment count (`"" == 0`); here it is
@@ -21,7 +22,7 @@ import SioJSON
 /// Event arguments are kept as the original JSON text: no value tree is built on this path,
 /// except for binary packets, whose placeholders are checked when the last attachment arrives.
 public struct SocketPacketDecoder: Sendable {
-    /// The most attachments one packet may announce (reference default 10; §6 item 14: more
+    /// The most attachments one packet may announce (reference default 10; docs/quirks.md #14: more
     /// is a parse error, which closes the whole connection, so the Manager makes it configurable).
     public var maxAttachments: Int
 

@@ -5,8 +5,8 @@ import SioClient
 import SioJSON
 import SioProtocol
 
-/// The parameters of `socket.open` (issue 4): a named socket, its server and the reference
-/// client's options, with their names and defaults.
+/// The parameters of `socket.open` (docs/rpc.md § `socket.open`): a named socket, its server
+/// and the reference client's options, with their names and defaults.
 public struct SocketOpenRequest: Sendable, Hashable {
     /// How long the socket lives.
     public enum Lifetime: String, Sendable, Hashable {

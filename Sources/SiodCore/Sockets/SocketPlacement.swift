@@ -1,5 +1,5 @@
-/// Which Manager (Engine.IO connection) each named socket uses: issue 4's multiplexing rule,
-/// the reference's `io()` lookup.
+/// Which Manager (Engine.IO connection) each named socket uses: the multiplexing rule of
+/// docs/rpc.md § `socket.open`, the reference's `io()` (socket.io-client lib/index.ts `lookup`).
 ///
 /// A socket joins the first Manager, in creation order, with equal ``ConnectionOptions`` whose
 /// namespace is free; otherwise a new Manager is made. A socket holds its namespace while it is

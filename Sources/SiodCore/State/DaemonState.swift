@@ -1,7 +1,7 @@
 import SioClient
 import SioJSON
 
-/// What siod remembers across restarts (DESIGN.md § Sessions): for each named socket its
+/// What siod remembers across restarts (docs/behaviour.md § Sessions): for each named socket its
 /// session ID, and for persistent sockets what is needed to reopen them as they were.
 public struct DaemonState: Sendable, Hashable {
     /// The remembered sockets, by name.

@@ -2,7 +2,7 @@ import SioJSON
 
 /// A socket's persistent session ID: 128 random bits, URL-safe base64 without padding
 /// (22 characters), drawn once per named socket and sent in the `auth` payload of every
-/// CONNECT (DESIGN.md § Sessions). It is a secret: it never reaches a log.
+/// CONNECT (docs/behaviour.md § Sessions). It is a secret: it never reaches a log.
 public enum SessionID {
     /// A new session ID from `random`.
     public static func generate(using random: inout some RandomNumberGenerator) -> String {

@@ -1,4 +1,4 @@
-/// Where siod keeps its state (DESIGN.md § Sessions): `--state-dir`, else `$STATE_DIRECTORY`
+/// Where siod keeps its state (docs/rpc.md § State): `--state-dir`, else `$STATE_DIRECTORY`
 /// (systemd's `StateDirectory=siod`; the first entry when it lists several), else
 /// `$XDG_STATE_HOME/siod`, else `~/.local/state/siod`.
 public enum StateDirectory {

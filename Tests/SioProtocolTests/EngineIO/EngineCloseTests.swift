@@ -1,7 +1,8 @@
 import Testing
 @testable import SioProtocol
 
-// Close reasons and what the owner gets back (socketio-client-behaviour §1.8, §6 item 29).
+// Close reasons and what the owner gets back (docs/behaviour.md § Engine close reasons;
+// docs/quirks.md #29).
 
 @Suite struct EngineIOCloseTests {
     typealias F = EngineFixture

@@ -1,7 +1,7 @@
 import Testing
 @testable import SioProtocol
 
-// engine.io-protocol § Heartbeat; socketio-client-behaviour §1.7, §6 items 15 and 16.
+// engine.io-protocol § Heartbeat; docs/behaviour.md § Heartbeat; docs/quirks.md #15, #16.
 
 @Suite struct EngineIOHeartbeatTests {
     typealias F = EngineFixture
@@ -14,7 +14,7 @@ import Testing
             .sendWebSocket(F.id(1), [.text("3")], compress: true),
             .event(.ping),
         ])
-        // Other traffic does not reset the watchdog (§6 item 15).
+        // Other traffic does not reset the watchdog (docs/quirks.md #15).
         #expect(m.webSocketReceived(F.id(1), .text("4data"), now: 4000) == [.event(.message(.text("data")))])
         #expect(m.hasPingExpired(now: 5000) == false)
         #expect(m.hasPingExpired(now: 5001))

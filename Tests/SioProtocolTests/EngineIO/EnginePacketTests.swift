@@ -1,7 +1,7 @@
 import Testing
 @testable import SioProtocol
 
-// engine.io-parser 5.2.3 vectors (socketio-client-behaviour §1.11).
+// engine.io-parser 5.2.3 vectors (docs/behaviour.md § Test vectors).
 
 @Suite struct EngineIOPacketTests {
     @Test func encode_everyPacketType_matchesEngineIOParser() {

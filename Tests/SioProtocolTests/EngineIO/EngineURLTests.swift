@@ -1,7 +1,7 @@
 import Testing
 @testable import SioProtocol
 
-// socketio-client-behaviour §1.2 (Appendix A.1 for key order).
+// docs/behaviour.md § Request URL (key order as the reference client writes it).
 
 @Suite struct EngineIOURLTests {
     @Test func url_pollingHandshake_defaultPathAndTimestamp() {

@@ -1,7 +1,7 @@
 import Testing
 @testable import SioProtocol
 
-// Polling → WebSocket upgrade (engine.io-protocol § Upgrade; socketio-client-behaviour §1.6).
+// Polling → WebSocket upgrade (engine.io-protocol § Upgrade; docs/behaviour.md § Upgrade).
 
 @Suite struct EngineIOUpgradeTests {
     typealias F = EngineFixture

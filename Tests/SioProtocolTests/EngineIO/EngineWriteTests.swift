@@ -1,7 +1,7 @@
 import Testing
 @testable import SioProtocol
 
-// Polling POST batching (socketio-client-behaviour §1.4, §6 items 24 and 30).
+// Polling POST batching (engine.io-client `_getWritablePackets`; docs/quirks.md #24, #30).
 
 @Suite struct EngineIOWriteTests {
     typealias F = EngineFixture

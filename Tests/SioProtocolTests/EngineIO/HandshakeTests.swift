@@ -1,7 +1,7 @@
 import Testing
 @testable import SioProtocol
 
-// engine.io-protocol § Handshake; socketio-client-behaviour §1.3.
+// engine.io-protocol § Handshake; engine.io-client lib/socket.ts `onHandshake`.
 
 @Suite struct EngineIOHandshakeTests {
     @Test func handshake_nodeServer_parses() throws {

@@ -1,7 +1,7 @@
 import Testing
 @testable import SioProtocol
 
-// engine.io-parser 5.2.3 `encodePayload` / `decodePayload` (socketio-client-behaviour §1.11).
+// engine.io-parser 5.2.3 `encodePayload` / `decodePayload` (docs/behaviour.md § Test vectors).
 
 @Suite struct EngineIOPollingPayloadTests {
     @Test func encodePayload_joinsWithRecordSeparator() {

@@ -15,7 +15,8 @@ struct ScriptedRandom: RandomNumberGenerator, Sendable {
     }
 }
 
-/// The reference backoff (socket.io-client `backo2.ts`), numbers from running it (inventory §4.1).
+/// The reference backoff (socket.io-client `backo2.ts`), numbers from running it
+/// (docs/behaviour.md § Test vectors).
 @Suite struct BackoffTests {
     private func sequence(r: Double, jitter: Double = 0.5, count: Int) -> [Int64] {
         var backoff = Backoff(min: 1000, max: 5000, jitter: jitter)

@@ -2,7 +2,8 @@ import SioJSON
 import Testing
 @testable import SioProtocol
 
-/// Manager transcripts: the engine's life, multiplexing and the reconnection loop (inventory §4).
+/// Manager transcripts: the engine's life, multiplexing and the reconnection loop
+/// (docs/behaviour.md § Manager lifecycle).
 @Suite struct ManagerTranscriptTests {
     @Test func open_multiplexesNamespacesOnOneEngine() throws {
         var h = ManagerHarness(sockets: [("/", SocketOptions(auth: .value(["token": "abc"]))), ("/admin", SocketOptions())])
@@ -29,7 +30,7 @@ import Testing
         #expect(try h.run { try $0.sendAck("/", ackId: 12, EventArguments(["answer"]), now: $1) } == [#"> 4312["answer"]"#])
     }
 
-    // MARK: - Disconnect reasons (inventory §5.8), one transcript per row
+    // MARK: - Disconnect reasons (docs/behaviour.md § Disconnect reasons), one transcript per row
 
     @Test func disconnectReason_ioServerDisconnect_noReconnect() {
         var h = ManagerHarness()
@@ -104,7 +105,7 @@ import Testing
         #expect(reconnecting == ["ping timeout", "transport close", "transport error", "parse error", "forced close"])
     }
 
-    // MARK: - connect_error (inventory §5.9), one transcript per row
+    // MARK: - connect_error (docs/behaviour.md § connect_error causes), one transcript per row
 
     @Test func connectError_handshakeFailed_staysActive_andRetries() throws {
         var h = ManagerHarness(ManagerConfiguration(reconnectionDelay: 300, randomizationFactor: 0, engine: EngineConfiguration(transports: [.websocket])))
@@ -195,7 +196,7 @@ import Testing
             "manager reconnect_failed", "manager reconnect_error websocket error",
         ])
         #expect(h.timers.isEmpty)
-        #expect(h.socket().isActive, "§6 item 13 kept: active, nothing retries until connect")
+        #expect(h.socket().isActive, "docs/quirks.md #13, kept: active, nothing retries until connect")
         #expect(try h.run { try $0.connect("/", now: $1) } == ["open websocket"])
     }
 
@@ -313,7 +314,7 @@ import Testing
     }
 }
 
-/// The polling transport under a Manager, and §6 item 29 made visible.
+/// The polling transport under a Manager, and docs/quirks.md #29 made visible.
 @Suite struct ManagerPollingTests {
     private let polling = ManagerConfiguration(randomizationFactor: 0, engine: EngineConfiguration(transports: [.polling], upgrade: false))
 
@@ -369,7 +370,7 @@ extension ManagerTranscriptTests {
     }
 }
 
-// MARK: - removeSocket while the CONNECT reply is pending (§6 item 4)
+// MARK: - removeSocket while the CONNECT reply is pending (docs/quirks.md #4)
 
 extension ManagerTranscriptTests {
     @Test func removeSocket_whileTheConnectReplyIsPending_sendsTheOwedDisconnect() throws {
@@ -410,7 +411,7 @@ extension ManagerTranscriptTests {
     }
 }
 
-// MARK: - Closing the engine ourselves over polling (§6 items 29/32)
+// MARK: - Closing the engine ourselves over polling (docs/quirks.md #29, #32)
 
 extension ManagerPollingTests {
     /// Opens over polling and connects "/" (sid P1); the CONNECT's POST has completed, a GET is out.

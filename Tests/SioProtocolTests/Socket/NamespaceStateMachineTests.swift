@@ -2,7 +2,8 @@ import SioJSON
 import Testing
 @testable import SioProtocol
 
-/// Transcripts of one Socket (inventory §2.5, §5): one line per event, the actions asserted.
+/// Transcripts of one Socket (socket.io-client lib/socket.ts): one line per event, the actions
+/// asserted.
 @Suite struct NamespaceStateMachineTests {
     typealias Action = NamespaceStateMachine.Action
 
@@ -34,7 +35,7 @@ import Testing
         var socket = NamespaceStateMachine(namespace: "/admin", options: SocketOptions(auth: .value(["token": "abc"])))
         #expect(self.sent(socket.connect(managerOpen: true)) == [#"0/admin,{"token":"abc"}"#])
         #expect(socket.state == .connecting)
-        #expect(socket.connect(managerOpen: true).isEmpty, "no second CONNECT while one is pending (§6 item 3)")
+        #expect(socket.connect(managerOpen: true).isEmpty, "no second CONNECT while one is pending (docs/quirks.md #3)")
         let actions = socket.received(try self.reply(#"0/admin,{"sid":"XOFi"}"#))
         #expect(self.events(actions) == [.connect(id: "XOFi", recovered: false)])
         #expect(socket.id == "XOFi")
@@ -302,7 +303,7 @@ import Testing
     }
 }
 
-// MARK: - connect after disconnect while the CONNECT reply is pending (§6 items 3/24)
+// MARK: - connect after disconnect while the CONNECT reply is pending (docs/quirks.md #3, #24)
 
 extension NamespaceStateMachineTests {
     @Test func connect_afterDisconnect_whileTheReplyIsPending_sendsNoSecondConnect() throws {
@@ -337,7 +338,7 @@ extension NamespaceStateMachineTests {
     }
 }
 
-// MARK: - Recovery offset (§6 item 20)
+// MARK: - Recovery offset (docs/quirks.md #20)
 
 extension NamespaceStateMachineTests {
     @Test func recovery_offsetIsNotTakenFromEventsWithAnAckId() throws {
@@ -351,7 +352,7 @@ extension NamespaceStateMachineTests {
     }
 }
 
-// MARK: - The retry queue is bounded (§6 item 7)
+// MARK: - The retry queue is bounded (docs/quirks.md #7)
 
 extension NamespaceStateMachineTests {
     @Test func retryQueue_isBoundedBySendBufferLimit() throws {
@@ -364,7 +365,7 @@ extension NamespaceStateMachineTests {
     }
 }
 
-// MARK: - Unsent packets that must not come back (§6 item 29 with retries and acks)
+// MARK: - Unsent packets that must not come back (docs/quirks.md #29 with retries and acks)
 
 extension NamespaceStateMachineTests {
     private func packets(_ actions: [Action]) -> [SocketPacket] {

@@ -2,7 +2,7 @@ import SioJSON
 import Testing
 @testable import SioProtocol
 
-/// socket.io-parser 4.2.6 decoder behaviour (inventory §2.3, §2.4, §2.7).
+/// socket.io-parser 4.2.6 decoder behaviour (`Decoder`; docs/behaviour.md § Test vectors).
 @Suite struct SocketPacketDecodingTests {
     private func decode(_ text: String, maxAttachments: Int = 10) throws -> SocketPacket? {
         var decoder = SocketPacketDecoder(maxAttachments: maxAttachments)
@@ -107,7 +107,7 @@ import Testing
     @Test func lenientCases_decidedExplicitly() throws {
         // `2`: an event without payload decodes; sockets ignore it.
         #expect(try self.decode("2")?.data == nil)
-        // `3`: an ack without payload has no arguments (§6 item 26).
+        // `3`: an ack without payload has no arguments (docs/quirks.md #26).
         #expect(try self.decode("35")?.data == .ack(.empty))
         // `2/admin["x"]`: no comma, so everything is the namespace (as the reference reads it).
         #expect(try self.decode(#"2/admin["x"]"#)?.namespace == #"/admin["x"]"#)

@@ -2,7 +2,8 @@ import SioJSON
 import Testing
 @testable import SioProtocol
 
-/// socket.io-parser 4.2.6 encoder outputs (inventory §2.7, produced by the real parser).
+/// socket.io-parser 4.2.6 encoder outputs (docs/behaviour.md § Test vectors: produced by the
+/// real parser).
 @Suite struct SocketPacketEncodingTests {
     private func text(_ packet: SocketPacket) -> String { packet.encodedText }
 

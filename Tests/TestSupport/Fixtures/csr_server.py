@@ -1,6 +1,6 @@
 """A minimal Engine.IO v4 / Socket.IO v5 server (WebSocket transport, namespace "/") that
 implements the server side of connection state recovery as the protocol describes it
-(socketio-client-behaviour §5.7; socket.io `connectionStateRecovery`), because
+(docs/behaviour.md § Connection state recovery; socket.io `connectionStateRecovery`), because
 python-socketio does not implement it.
 
 - CONNECT reply: `40{"sid": <socket id>, "pid": <private session id>}`.

@@ -33,7 +33,7 @@ sio.attach(app)
 
 @sio.event
 async def connect(sid, environ, auth):
-    # Emitted before the CONNECT reply: the client must buffer it (inventory §6 item 22).
+    # Emitted before the CONNECT reply: the client must buffer it (docs/quirks.md #22).
     await sio.emit("welcome", {"hello": "world", "auth": auth}, to=sid)
     # The transport the session started on, for rememberUpgrade.
     transport = parse_qs(environ.get("QUERY_STRING", "")).get("transport", ["?"])[0]
