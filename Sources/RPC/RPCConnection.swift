@@ -78,7 +78,7 @@ public final class RPCConnection: Sendable, CustomStringConvertible {
     public let id: Int
     /// The peer's credentials (`nil` if the socket does not provide them).
     public let peer: PeerCredentials?
-    let handler: RPCConnectionHandler
+    let handler: NIOLoopBound<RPCConnectionHandler>
     let channel: any Channel
     /// Notification lines on their way to the event loop (see ``notify(line:)``).
     private let handoff = NIOLockedValueBox(Handoff())
@@ -91,7 +91,7 @@ public final class RPCConnection: Sendable, CustomStringConvertible {
     init(id: Int, peer: PeerCredentials?, handler: RPCConnectionHandler, channel: any Channel) {
         self.id = id
         self.peer = peer
-        self.handler = handler
+        self.handler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
         self.channel = channel
     }
 
@@ -124,7 +124,7 @@ public final class RPCConnection: Sendable, CustomStringConvertible {
                 }
                 return handoff.lines
             }
-            handler.enqueueNotifications(lines)
+            handler.value.enqueueNotifications(lines)
         }
     }
 
@@ -136,9 +136,9 @@ public final class RPCConnection: Sendable, CustomStringConvertible {
         // At once on the connection's own loop: a call that subscribes there must keep the
         // connection open before the client's end of input, read next, is handled.
         if self.channel.eventLoop.inEventLoop {
-            handler.setKeepOpen(keepOpen)
+            handler.value.setKeepOpen(keepOpen)
         } else {
-            self.channel.eventLoop.execute { handler.setKeepOpen(keepOpen) }
+            self.channel.eventLoop.execute { handler.value.setKeepOpen(keepOpen) }
         }
     }
 
@@ -166,6 +166,6 @@ public final class RPCConnection: Sendable, CustomStringConvertible {
     /// Graceful stop: read no more, answer what is in flight, then close.
     func beginShutdown() {
         let handler = self.handler
-        self.channel.eventLoop.execute { handler.beginShutdown() }
+        self.channel.eventLoop.execute { handler.value.beginShutdown() }
     }
 }

@@ -6,10 +6,10 @@ import SioJSON
 /// with NIO backpressure, and closes when nothing more is owed, also after a half-close
 /// (docs/rpc.md § Framing and limits).
 ///
-/// All state is confined to the channel's event loop; the ``RPCConnection`` handle hops there.
-/// Reading pauses while the channel is unwritable, so a client that sends but does not read
-/// cannot grow our output without bound.
-final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
+/// All state is confined to the channel's event loop; the ``RPCConnection`` handle reaches it
+/// through a `NIOLoopBound`. Reading pauses while the channel is unwritable, so a client that
+/// sends but does not read cannot grow our output without bound.
+final class RPCConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -21,17 +21,15 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var context: ChannelHandlerContext?
     private var framer: LineFramer
 
-    /// The client shut its write side (or we stopped reading).
-    private var inputClosed = false
-    /// The server is stopping: ``keepOpen`` no longer counts.
-    private var stopping = false
-    /// We started closing; nothing more is read or queued.
-    private var closing = false
+    private var state = State.reading
+    /// The client has subscriptions: after its half-close the connection stays open for
+    /// their notifications (not once siod stopped reading).
     private var keepOpen = false
     /// Calls admitted and not yet finished (the per-client limit counts these).
     private var callsInFlight = 0
     /// Lines started and not yet answered.
     private var linesPending = 0
+    /// A read was asked for while the channel was unwritable; it is issued when it drains.
     private var readPending = false
     /// Something was written: closing waits for it to leave.
     private var wroteAny = false
@@ -41,6 +39,35 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var dropped = 0
     /// A flush task is queued on the event loop (``flushSoon()``).
     private var flushScheduled = false
+
+    /// Where the connection is in its life.
+    enum State: Equatable {
+        /// Reading lines.
+        case reading
+        /// Nothing more is read; the connection closes once every line is answered.
+        case inputEnded(InputEnd)
+        /// Closing once what was written has left; nothing more is read or queued.
+        case closing
+        /// The channel is closed.
+        case closed
+
+        /// Whether lines are still read.
+        var isReading: Bool { self == .reading }
+        /// Whether output may still be queued.
+        var isOpen: Bool { self != .closing && self != .closed }
+    }
+
+    /// Why the input ended.
+    enum InputEnd: Equatable {
+        /// The client shut its write side (socat at the end of its input): subscriptions
+        /// (``keepOpen``) hold the connection open for their notifications.
+        case halfClosed
+        /// siod stopped reading (a line too long, the server stopping): nothing holds it open.
+        case stopped
+    }
+
+    /// The state, for the tests.
+    var stateForTesting: State { self.state }
 
     init(limits: RPCLimits, methods: [String: RPCMethod]) {
         self.limits = limits
@@ -59,11 +86,11 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !self.inputClosed, !self.closing else { return }
+        guard self.state.isReading else { return }
         let buffer = self.unwrapInboundIn(data)
         for event in self.framer.feed(buffer.readableBytesView) {
             self.received(event)
-            guard !self.inputClosed else { return }
+            guard self.state.isReading else { return }
         }
     }
 
@@ -76,9 +103,9 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
             context.fireUserInboundEventTriggered(event)
             return
         }
-        guard !self.inputClosed else { return }
-        if let last = self.framer.finish(), !self.closing { self.received(last) }
-        self.inputClosed = true
+        guard self.state.isReading else { return }
+        if let last = self.framer.finish() { self.received(last) }
+        if self.state.isReading { self.state = .inputEnded(.halfClosed) }
         context.flush()
         self.closeIfDone()
     }
@@ -95,7 +122,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.closing = true
+        self.state = .closed
         self.notifications.removeAll()
         self.connection = nil
         context.fireChannelInactive()
@@ -122,8 +149,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
         case .lineTooLong:
             // Read nothing more; answer what is owed, then close whatever keeps it open.
             self.write(RPCResponse(id: .null, outcome: .failure(.lineTooLong(limit: self.limits.maxLineLength))).line)
-            self.inputClosed = true
-            self.stopping = true
+            self.state = .inputEnded(.stopped)
             self.closeIfDone()
         }
     }
@@ -180,13 +206,14 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
         guard let context = self.context, let connection = self.connection else { return }
         self.callsInFlight += calls
         self.linesPending += 1
-        let line = PendingLine(eventLoop: context.eventLoop, handler: self, items: items.count, calls: calls, isBatch: isBatch)
+        let line = PendingLine(handler: self, items: items.count, calls: calls, isBatch: isBatch)
+        let bound = NIOLoopBound(line, eventLoop: context.eventLoop)
         for (index, item) in items.enumerated() {
             switch item {
             case .answered(let response):
                 line.set(index, response)
             case .call(let call):
-                let reply = RPCReply(line: line, index: index, call: call)
+                let reply = RPCReply(line: bound, index: index, call: call)
                 guard let method = self.methods[call.method] else {
                     reply.fail(.methodNotFound(call.method))
                     continue
@@ -245,7 +272,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// for a client that keeps up: only what the socket cannot take waits, and only that
     /// counts against the bound.
     func enqueueNotifications(_ lines: [[UInt8]]) {
-        guard !self.closing, let context = self.context else { return }
+        guard self.state.isOpen, let context = self.context else { return }
         var wrote = false
         for line in lines {
             self.notifications.append(line)
@@ -302,22 +329,21 @@ final class RPCConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func beginShutdown() {
-        self.stopping = true
-        self.inputClosed = true
+        guard self.state.isOpen else { return }
+        self.state = .inputEnded(.stopped)
         self.closeIfDone()
     }
 
     /// Closes once the input ended, every response is written, and nothing keeps us open.
     private func closeIfDone() {
-        guard self.inputClosed, !self.closing, self.linesPending == 0, self.stopping || !self.keepOpen else { return }
+        guard case .inputEnded(let end) = self.state, self.linesPending == 0, end == .stopped || !self.keepOpen else { return }
         self.drainNotifications(force: true)
         self.closeAfterWrites()
     }
 
     private func closeAfterWrites() {
-        guard let context = self.context, !self.closing else { return }
-        self.closing = true
-        self.inputClosed = true
+        guard let context = self.context, self.state.isOpen else { return }
+        self.state = .closing
         let channel = context.channel
         guard self.wroteAny else {
             context.flush()

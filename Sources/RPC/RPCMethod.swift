@@ -19,7 +19,7 @@ public enum RPCMethod: Sendable {
 /// Answers one call of an ``RPCMethod/immediate(_:)`` method. Exactly one of its methods must
 /// be called, once, from any thread.
 public struct RPCReply: Sendable {
-    let line: PendingLine
+    let line: NIOLoopBound<PendingLine>
     let index: Int
     let call: RPCCall
 
@@ -39,9 +39,9 @@ public struct RPCReply: Sendable {
         let line = self.line
         let index = self.index
         if line.eventLoop.inEventLoop {
-            line.set(index, response)
+            line.value.set(index, response)
         } else {
-            line.eventLoop.execute { line.set(index, response) }
+            line.eventLoop.execute { line.value.set(index, response) }
         }
     }
 }
@@ -49,8 +49,7 @@ public struct RPCReply: Sendable {
 /// The calls of one request line until every one is answered; then its response line (a
 /// single response, a batch, or nothing for notifications) is written. Confined to the
 /// connection's event loop.
-final class PendingLine: @unchecked Sendable {
-    let eventLoop: any EventLoop
+final class PendingLine {
     private let handler: RPCConnectionHandler
     private let isBatch: Bool
     private let calls: Int
@@ -58,8 +57,7 @@ final class PendingLine: @unchecked Sendable {
     private var remaining: Int
     private var followUps: [FollowUps] = []
 
-    init(eventLoop: any EventLoop, handler: RPCConnectionHandler, items: Int, calls: Int, isBatch: Bool) {
-        self.eventLoop = eventLoop
+    init(handler: RPCConnectionHandler, items: Int, calls: Int, isBatch: Bool) {
         self.handler = handler
         self.isBatch = isBatch
         self.calls = calls

@@ -166,9 +166,14 @@ public final class RPCServer: Sendable {
                 }
             }
         }
-        return channel.pipeline.addHandler(handler).map {
-            if case .terminated = self.incomingContinuation.yield(connection) { channel.close(promise: nil) }
+        // The child channel's initializer runs on its event loop.
+        do {
+            try channel.pipeline.syncOperations.addHandler(handler)
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
         }
+        if case .terminated = self.incomingContinuation.yield(connection) { channel.close(promise: nil) }
+        return channel.eventLoop.makeSucceededVoidFuture()
     }
 
     // MARK: - Peer credentials
