@@ -77,10 +77,7 @@ public final class Daemon: Sendable {
         let (jobs, jobSink) = AsyncStream<@Sendable () async -> Void>.makeStream()
         self.jobs = jobs
         self.jobSink = jobSink
-        self.registry = Registry(
-            store: store, saved: saved, subscriptions: self.subscriptions,
-            spawn: { job in jobSink.yield(job) }, logger: logger
-        )
+        self.registry = Registry(store: store, saved: saved, subscriptions: self.subscriptions, logger: logger)
     }
 
     /// Binds the RPC socket (throws if another siod is live there) and opens the configured

@@ -32,27 +32,17 @@ extension Daemon {
                 }
                 return status
             },
-            "socket.emit": .immediate { params, _, reply in
-                do throws(RPCError) {
-                    try Self.emit(params, registry, reply)
-                } catch {
-                    reply.fail(error)
-                }
+            "socket.emit": later { params, _, reply throws(RPCError) in
+                try Self.emit(params, registry, reply)
             },
-            "socket.ack": .immediate { params, _, reply in
-                do throws(RPCError) {
-                    let p = try RPCParams(params)
-                    try p.rejectUnknown(["socket", "ackId", "args"])
-                    let named = try registry.socket(p.string("socket"))
-                    guard case .number(let number)? = p.object["ackId"], let ackId = number.intValue.flatMap(UInt64.init(exactly:)) else {
-                        throw .invalidParams("ackId", p.object["ackId"] == nil ? "is required" : "must be a non-negative integer")
-                    }
-                    let args = try Self.arguments(p)
-                    named.socket.ack(ackId, EventArguments(args)) { result in
-                        reply.answer(result.map { [:] }.mapError { RPCError($0, socket: named.name, timeout: nil) })
-                    }
-                } catch {
-                    reply.fail(error)
+            "socket.ack": later { params, _, reply throws(RPCError) in
+                let p = try RPCParams(params)
+                try p.rejectUnknown(["socket", "ackId", "args"])
+                let named = try registry.socket(p.string("socket"))
+                guard let ackId = UInt64(exactly: try p.int("ackId")) else { throw .invalidParams("ackId", "must be at least 0") }
+                let args = try Self.arguments(p)
+                named.socket.ack(ackId, EventArguments(args)) { result in
+                    reply.answer(result.map { [:] }.mapError { RPCError($0, socket: named.name, timeout: nil) })
                 }
             },
             "socket.status": now { params, _ throws(RPCError) in
@@ -80,15 +70,15 @@ extension Daemon {
                 try registry.close(p.string("socket"))
                 return [:]
             },
-            "socket.setAuth": now { params, _ throws(RPCError) in
+            // Answered once the change is on disk (persistent sockets), written off the loop.
+            "socket.setAuth": later { params, _, reply throws(RPCError) in
                 let p = try RPCParams(params)
                 try p.rejectUnknown(["socket", "auth"])
                 let name = try p.string("socket")
                 let auth = try p.object("auth")
-                try registry.setAuth(name, auth: .object(auth))
-                return [:]
+                try registry.setAuth(name, auth: .object(auth)) { reply.answer($0.map { [:] }) }
             },
-            "socket.setSession": now { params, _ throws(RPCError) in
+            "socket.setSession": later { params, _, reply throws(RPCError) in
                 let p = try RPCParams(params)
                 try p.rejectUnknown(["socket", "sessionId"])
                 let name = try p.string("socket")
@@ -96,7 +86,7 @@ extension Daemon {
                 if let given, !SessionID.isValid(given) {
                     throw .invalidParams("sessionId", "must be 16 to 256 characters of A-Z a-z 0-9 - _")
                 }
-                return ["sessionId": .string(try registry.setSession(name, sessionId: given))]
+                try registry.setSession(name, sessionId: given) { reply.answer($0.map { ["sessionId": .string($0)] }) }
             },
             "events.subscribe": now { params, context throws(RPCError) in
                 let p = try RPCParams(params)
@@ -224,6 +214,18 @@ extension Daemon {
     private static func values(_ arguments: EventArguments) throws(RPCError) -> JSON {
         do { return .array(try arguments.values()) } catch {
             throw .internalError("the server's ack is not valid JSON: \(error)")
+        }
+    }
+}
+
+/// A method that starts on the connection's event loop, in line order, and answers through
+/// `reply` when its work is done; a refusal thrown at the start is answered at once.
+private func later(_ body: @escaping @Sendable (JSON?, RPCRequestContext, RPCReply) throws(RPCError) -> Void) -> RPCMethod {
+    .immediate { params, context, reply in
+        do throws(RPCError) {
+            try body(params, context, reply)
+        } catch {
+            reply.fail(error)
         }
     }
 }

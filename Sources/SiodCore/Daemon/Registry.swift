@@ -9,13 +9,10 @@ import SioProtocol
 import Systemd
 
 /// The daemon's named sockets, the Managers they share (``SocketPlacement``), and the state
-/// saved for them. Every method may be called from any task; none waits for the network.
-///
-/// Managers and event pumps run as tasks handed to `spawn`, which the daemon runs in its task
-/// group: the registry owns no task of its own.
+/// saved for them. Every method may be called from any thread; none waits for the network or
+/// the disk: state files are written (and fsynced) on NIO's thread pool, never on an event loop
+/// or the cooperative pool.
 final class Registry: Sendable {
-    typealias Spawn = @Sendable (@escaping @Sendable () async -> Void) -> Void
-
     private struct State: Sendable {
         var placement = SocketPlacement()
         var loops = LoopPlacement(loops: Array(MultiThreadedEventLoopGroup.singleton.makeIterator()))
@@ -43,14 +40,12 @@ final class Registry: Sendable {
     let onChange = NIOLockedValueBox<ChangeObserver?>(nil)
     /// The last connection problem, `socket: reason`, for `STATUS=`.
     let lastError = NIOLockedValueBox<String?>(nil)
-    private let spawn: Spawn
     private let logger: Logger
 
-    init(store: StateStore, saved: DaemonState, subscriptions: Subscriptions, spawn: @escaping Spawn, logger: Logger) {
+    init(store: StateStore, saved: DaemonState, subscriptions: Subscriptions, logger: Logger) {
         self.store = store
         self.state = NIOLockedValueBox(State(saved: saved))
         self.subscriptions = subscriptions
-        self.spawn = spawn
         self.logger = logger
     }
 
@@ -221,21 +216,23 @@ final class Registry: Sendable {
 
     // MARK: - Changing a socket
 
-    func setAuth(_ name: String, auth: JSON) throws(RPCError) {
+    /// Sets the socket's auth; `saved` is called once it is on disk (for a persistent
+    /// socket), or at once.
+    func setAuth(_ name: String, auth: JSON, saved: @escaping @Sendable (Result<Void, RPCError>) -> Void) throws(RPCError) {
         let named = try self.socket(name)
         named.mutable.withLockedValue { $0.auth = auth }
         named.socket.setAuth(named.connectAuth)
-        if named.isPersistent {
-            self.state.withLockedValue { state in
-                state.saved.sockets[name]?.auth = auth
-                state.generation += 1
-            }
-            try self.save()
+        guard named.isPersistent else { return saved(.success(())) }
+        self.state.withLockedValue { state in
+            state.saved.sockets[name]?.auth = auth
+            state.generation += 1
         }
+        self.saveInBackground(saved)
     }
 
-    /// Stores `sessionId` (or a new random one) as the socket's session ID; returns it.
-    func setSession(_ name: String, sessionId: String?) throws(RPCError) -> String {
+    /// Stores `sessionId` (or a new random one) as the socket's session ID; `saved` gets it
+    /// once it is on disk.
+    func setSession(_ name: String, sessionId: String?, saved: @escaping @Sendable (Result<String, RPCError>) -> Void) throws(RPCError) {
         let named = try self.socket(name)
         let value = sessionId ?? SessionID.generate()
         named.mutable.withLockedValue { $0.sessionId = value }
@@ -244,8 +241,7 @@ final class Registry: Sendable {
             state.saved.sockets[name, default: SocketRecord(sessionId: value)].sessionId = value
             state.generation += 1
         }
-        try self.save()
-        return value
+        self.saveInBackground { saved($0.map { value }) }
     }
 
     /// Turns on Engine.IO packet reports on every Manager, now and later (the first
@@ -522,10 +518,24 @@ final class Registry: Sendable {
             return !scheduled
         }
         guard schedule else { return }
-        self.spawn { [self] in
-            try? await Task.sleep(for: .milliseconds(100))
-            self.saveScheduled.withLockedValue { $0 = false }
-            self.saveQuietly()
+        MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .milliseconds(100)) {
+            NIOThreadPool.singleton.submit { _ in
+                self.saveScheduled.withLockedValue { $0 = false }
+                self.saveQuietly()
+            }
+        }
+    }
+
+    /// Writes the state on NIO's thread pool (a write and two fsyncs must not hold an event
+    /// loop), then calls `done` with the outcome.
+    private func saveInBackground(_ done: @escaping @Sendable (Result<Void, RPCError>) -> Void) {
+        NIOThreadPool.singleton.submit { _ in
+            do throws(RPCError) {
+                try self.save()
+                done(.success(()))
+            } catch {
+                done(.failure(error))
+            }
         }
     }
 
