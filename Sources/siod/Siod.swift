@@ -1,8 +1,8 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Logging
 import RPC
+import ServiceLifecycle
 import SiodCore
 import SioProtocol
 import SiodShared
@@ -114,30 +114,38 @@ struct Siod: AsyncParsableCommand {
         } catch {
             throw Self.fail("\(error)", notifier: notifier)
         }
-        // Before the socket is bound: a client may be answered as soon as it is (calls run on
-        // the event loops), and a SIGTERM it sends then must stop siod, not kill it or be lost.
-        let signals = Self.handleSignals(daemon: daemon, notifier: notifier, logger: logger)
-        do {
-            try await daemon.start()
-        } catch {
-            throw Self.fail("\(error)", notifier: notifier)
-        }
-        // The socket is bound and accepting (connections wait in the backlog until run()).
-        _ = try? notifier.ready()
-        _ = try? notifier.status(daemon.statusLine)
-        logger.info("ready", metadata: ["rpc.socket": "\(socketPath ?? "(passed by systemd)")", "pid": "\(getpid())"])
         let watchdog: Watchdog?
         do { watchdog = try Watchdog.fromEnvironment() } catch {
             logger.warning("ignoring the watchdog settings", metadata: ["reason": "\(error)"])
             watchdog = nil
         }
-        let supervisor = Supervisor(daemon: daemon, notifier: notifier, watchdog: watchdog, logger: logger)
-        await withDiscardingTaskGroup { group in
-            group.addTask { await supervisor.run() }
-            await daemon.run()
-            group.cancelAll()
+        // A reload asked for before its handler is installed is lost, not fatal (SIGHUP's
+        // default action would end siod).
+        signal(SIGHUP, SIG_IGN)
+        // SIGTERM and SIGINT are the group's from here on, before the socket is bound: a client
+        // may be answered as soon as it is, and a SIGTERM it sends then must stop siod gracefully.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(
+                        service: DaemonService(daemon: daemon, notifier: notifier, socketPath: socketPath, logger: logger),
+                        successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup
+                    ),
+                    .init(
+                        service: Supervisor(daemon: daemon, notifier: notifier, watchdog: watchdog, logger: logger),
+                        successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore
+                    ),
+                    .init(service: ReloadOnHangup(daemon: daemon), successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        do {
+            try await group.run()
+        } catch {
+            throw Self.fail("\(error)", notifier: notifier)
         }
-        signals.forEach { $0.cancel() }
         logger.info("stopped")
     }
 
@@ -155,27 +163,5 @@ struct Siod: AsyncParsableCommand {
         _ = try? notifier.status("failed: \(message)")
         _ = try? notifier.errno(EINVAL)
         return ExitCode(1)
-    }
-
-    /// SIGTERM/SIGINT stop gracefully; SIGHUP reloads the configuration.
-    private static func handleSignals(daemon: Daemon, notifier: SystemdNotifier, logger: Logger) -> [any DispatchSourceSignal] {
-        let queue = DispatchQueue(label: "siod.signals")
-        var sources: [any DispatchSourceSignal] = []
-        for number in [SIGTERM, SIGINT, SIGHUP] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler {
-                if number == SIGHUP {
-                    _ = try? daemon.reload()
-                } else {
-                    logger.info("signal received, stopping", metadata: ["signal": "\(number == SIGTERM ? "SIGTERM" : "SIGINT")"])
-                    _ = try? notifier.stopping()
-                    daemon.stop()
-                }
-            }
-            source.resume()
-            sources.append(source)
-        }
-        return sources
     }
 }

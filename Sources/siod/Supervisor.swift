@@ -1,11 +1,12 @@
 import Logging
+import ServiceLifecycle
 import SiodCore
 import Systemd
 
 /// What systemd hears while siod runs: `STATUS=` on change (at most once a second), and
 /// `WATCHDOG=1` at half the watchdog interval, each ping earned by a health round trip
 /// through the event loops and the socket registry (a stuck loop stops the pings).
-struct Supervisor: Sendable {
+struct Supervisor: Service {
     let daemon: Daemon
     let notifier: SystemdNotifier
     let watchdog: Watchdog?
@@ -14,14 +15,16 @@ struct Supervisor: Sendable {
     /// The least time between two `STATUS=` messages.
     static let statusInterval: Duration = .seconds(1)
 
-    /// Runs until cancelled.
-    func run() async {
+    /// Runs until the group shuts down gracefully (or is cancelled).
+    func run() async throws {
         let (changes, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         self.daemon.observeChanges { signal.yield() }
-        await withDiscardingTaskGroup { group in
-            group.addTask { await self.reportStatus(changes) }
-            if let watchdog = self.watchdog {
-                group.addTask { await self.feed(watchdog) }
+        try await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.reportStatus(changes) }
+                if let watchdog = self.watchdog {
+                    group.addTask { await self.feed(watchdog) }
+                }
             }
         }
     }

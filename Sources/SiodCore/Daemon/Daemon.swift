@@ -53,8 +53,8 @@ public final class Daemon: Sendable {
     let subscriptions = Subscriptions()
     let logger: Logger
     private let initialConfig: ConfigFile
-    private let jobs: AsyncStream<@Sendable () async -> Void>
-    private let jobSink: AsyncStream<@Sendable () async -> Void>.Continuation
+    /// The Managers' ends, given once by ``stop()``; ``run()`` waits for them.
+    private let managersEnding = AsyncStream<[EventLoopFuture<Void>]>.makeStream()
     private let serverBox = NIOLockedValueBox<(server: RPCServer?, stopped: Bool)>((nil, false))
     /// RPC connections whose close already closes their `lifetime: "connection"` sockets.
     private let watchedConnections = NIOLockedValueBox<Set<Int>>([])
@@ -74,9 +74,6 @@ public final class Daemon: Sendable {
         } catch {
             throw DaemonStartError(description: "invalid configuration: \(error)")
         }
-        let (jobs, jobSink) = AsyncStream<@Sendable () async -> Void>.makeStream()
-        self.jobs = jobs
-        self.jobSink = jobSink
         self.registry = Registry(store: store, saved: saved, subscriptions: self.subscriptions, logger: logger)
     }
 
@@ -105,8 +102,8 @@ public final class Daemon: Sendable {
         self.registry.restorePersistent()
     }
 
-    /// Serves until ``stop()``: the RPC server, and the daemon's jobs (debounced saves, the
-    /// wait for every Manager at shutdown).
+    /// Serves until ``stop()`` and returns once it is done: every client gone, every Manager
+    /// ended.
     public func run() async {
         guard let server = self.serverBox.withLockedValue({ $0.server }) else { return }
         await withTaskCancellationHandler {
@@ -115,8 +112,11 @@ public final class Daemon: Sendable {
                     await server.run()
                     self.logStopPhase("clients closed")
                 }
-                for await job in self.jobs {
-                    group.addTask { await job() }
+                group.addTask {
+                    for await managers in self.managersEnding.stream {
+                        for manager in managers { try? await manager.get() }
+                    }
+                    self.logStopPhase("sockets closed")
                 }
             }
         } onCancel: {
@@ -127,21 +127,19 @@ public final class Daemon: Sendable {
     /// Graceful stop: no new clients or requests, in-flight requests answered, state saved,
     /// every socket disconnected; ``run()`` returns once all is done.
     public func stop() {
-        self.logger.info("stopping")
-        let server = self.serverBox.withLockedValue { box -> RPCServer? in
-            box.stopped = true
-            return box.server
+        let (server, first) = self.serverBox.withLockedValue { box -> (RPCServer?, Bool) in
+            defer { box.stopped = true }
+            return (box.server, !box.stopped)
         }
-        self.stopStarted.withLockedValue { $0 = $0 ?? .now }
+        guard first else { return }
+        self.logger.info("stopping")
+        self.stopStarted.withLockedValue { $0 = .now }
         server?.stop()
         // run() returns once every Manager has released its transports.
         let managers = self.registry.shutdown()
         self.logStopPhase("sockets closing", ["managers": "\(managers.count)"])
-        self.jobSink.yield {
-            for manager in managers { try? await manager.get() }
-            self.logStopPhase("sockets closed")
-        }
-        self.jobSink.finish()
+        self.managersEnding.continuation.yield(managers)
+        self.managersEnding.continuation.finish()
     }
 
     /// When ``stop()`` was first called.
