@@ -87,18 +87,42 @@ public enum EmitStatus: String, Sendable, Hashable {
 }
 
 /// Why an emit was refused outright; nothing was sent or kept.
-public enum EmitError: Error, Sendable, Hashable, CustomStringConvertible {
+///
+/// A struct over a private enum, as SwiftNIO's and async-http-client's errors are: a new
+/// reason is not a breaking change for code that switches over the known ones.
+public struct EmitError: Error, Sendable, Hashable, CustomStringConvertible {
+    private enum Reason: Sendable, Hashable {
+        case reservedEventName(String)
+        case sendBufferFull(limit: Int)
+        case unknownNamespace(String)
+        case notConnected
+    }
+
+    private let reason: Reason
+
     /// The event name is reserved (`connect`, `disconnect`, …).
-    case reservedEventName(String)
+    public static func reservedEventName(_ name: String) -> EmitError { EmitError(reason: .reservedEventName(name)) }
     /// The send buffer holds ``SocketOptions/sendBufferLimit`` packets already.
-    case sendBufferFull(limit: Int)
+    public static func sendBufferFull(limit: Int) -> EmitError { EmitError(reason: .sendBufferFull(limit: limit)) }
     /// No socket for this namespace.
-    case unknownNamespace(String)
+    public static func unknownNamespace(_ namespace: String) -> EmitError { EmitError(reason: .unknownNamespace(namespace)) }
     /// The socket is not connected (answering a server ack needs a connection).
-    case notConnected
+    public static let notConnected = EmitError(reason: .notConnected)
+
+    /// The reserved name, when that is why.
+    public var reservedEventName: String? {
+        if case .reservedEventName(let name) = self.reason { return name }
+        return nil
+    }
+
+    /// The send buffer's limit, when that is why.
+    public var sendBufferLimit: Int? {
+        if case .sendBufferFull(let limit) = self.reason { return limit }
+        return nil
+    }
 
     public var description: String {
-        switch self {
+        switch self.reason {
         case .reservedEventName(let name): "\"\(name)\" is a reserved event name"
         case .sendBufferFull(let limit): "the send buffer is full (\(limit) packets)"
         case .unknownNamespace(let namespace): "no socket for namespace \(namespace)"
@@ -107,17 +131,24 @@ public enum EmitError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Why an acknowledgement will not come.
-public enum AckError: Error, Sendable, Hashable, CustomStringConvertible {
+/// Why an acknowledgement will not come (compare with `==`, or `switch` over the static
+/// values with a `default`).
+public struct AckError: Error, Sendable, Hashable, CustomStringConvertible {
+    private enum Reason: Sendable, Hashable {
+        case timedOut, disconnected, closed
+    }
+
+    private let reason: Reason
+
     /// No ack within the timeout (reference: `operation has timed out`).
-    case timedOut
+    public static let timedOut = AckError(reason: .timedOut)
     /// The socket disconnected after the packet was sent (reference: `socket has been disconnected`).
-    case disconnected
+    public static let disconnected = AckError(reason: .disconnected)
     /// The socket was closed and removed.
-    case closed
+    public static let closed = AckError(reason: .closed)
 
     public var description: String {
-        switch self {
+        switch self.reason {
         case .timedOut: "operation has timed out"
         case .disconnected: "socket has been disconnected"
         case .closed: "socket has been closed"

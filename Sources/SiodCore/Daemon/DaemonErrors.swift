@@ -67,16 +67,25 @@ extension RPCError {
 
     /// The error for a failed emit or ack of socket `name`.
     init(_ error: ClientError, socket name: String, timeout: Int64?) {
-        switch error {
-        case .ack(.timedOut): self = .ackTimeout(name, timeout: timeout)
-        case .ack(.disconnected): self = .disconnected(name, "socket has been disconnected")
-        case .ack(.closed): self = .disconnected(name, "socket has been closed")
-        case .emit(.reservedEventName(let event)): self = .reservedEvent(event)
-        case .emit(.notConnected): self = .notConnected(name)
-        case .emit(.sendBufferFull(let limit)): self = .overloaded("the send buffer of \(name) holds \(limit) packets")
-        case .emit(.unknownNamespace), .notRunning, .alreadyRunning: self = .disconnected(name, "socket has been closed")
-        case .invalidArguments(let why): self = .internalError("the server's ack is not valid JSON: \(why)")
-        case .invalidURL, .invalidNamespace: self = .internalError(error.description)
+        if let ack = error.ackError {
+            self = ack == .timedOut ? .ackTimeout(name, timeout: timeout) : .disconnected(name, ack.description)
+        } else if let emit = error.emitError {
+            if let event = emit.reservedEventName {
+                self = .reservedEvent(event)
+            } else if emit == .notConnected {
+                self = .notConnected(name)
+            } else if let limit = emit.sendBufferLimit {
+                self = .overloaded("the send buffer of \(name) holds \(limit) packets")
+            } else {
+                // No socket for the namespace: it was closed meanwhile.
+                self = .disconnected(name, "socket has been closed")
+            }
+        } else if error == .notRunning || error == .alreadyRunning {
+            self = .disconnected(name, "socket has been closed")
+        } else if let why = error.invalidArgumentsReason {
+            self = .internalError("the server's ack is not valid JSON: \(why)")
+        } else {
+            self = .internalError(error.description)
         }
     }
 }
