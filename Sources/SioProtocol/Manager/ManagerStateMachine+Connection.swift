@@ -38,7 +38,7 @@ extension ManagerStateMachine {
     /// until `open`/`connect`. docs/quirks.md #12, fixed: `reconnectionAttempts: 0` means no
     /// attempt.
     mutating func scheduleReconnect(into actions: inout [ManagerAction]) {
-        guard self.configuration.reconnection, !self.skipReconnect else { return }
+        guard self.configuration.reconnection else { return }
         switch self.state {
         case .waitingToReconnect, .opening, .open:
             return
@@ -287,10 +287,11 @@ extension ManagerStateMachine {
 
     // MARK: - Closing
 
-    /// `onclose`: every socket hears `disconnect`, then the loop reconnects unless told not to.
+    /// `onclose`: every socket hears `disconnect`, then the loop reconnects, unless the user
+    /// closed (`reconnect: false`, the reference's `skipReconnect`, passed rather than kept).
     /// docs/quirks.md #29: `unsent` (never transmitted) goes back to the sockets' send buffers.
     private mutating func closed(
-        reason: DisconnectReason, description: String?, unsent: [OutgoingMessage], now: Int64,
+        reason: DisconnectReason, description: String?, unsent: [OutgoingMessage], reconnect: Bool = true, now: Int64,
         into actions: inout [ManagerAction]
     ) {
         self.decoder.reset()
@@ -307,18 +308,19 @@ extension ManagerStateMachine {
                 namespace: namespace, now: now, into: &actions
             )
         }
-        self.scheduleReconnect(into: &actions)
+        if reconnect { self.scheduleReconnect(into: &actions) }
     }
 
     /// Closes the open engine ourselves. `graceful` (the user's close, the last socket leaving)
     /// lets a polling engine drain its buffer, DISCONNECTs and `1` first (it lives on in
-    /// `closingEngines`); otherwise (parse error, expired ping, ``dropConnection(now:)``) it is
-    /// aborted at once and everything it never sent returns to the sockets.
+    /// `closingEngines`), and nothing reconnects; otherwise (parse error, expired ping,
+    /// ``dropConnection(now:)``) it is aborted at once, everything it never sent returns to the
+    /// sockets, and the reconnection loop starts.
     mutating func closeEngine(
         reason: DisconnectReason, description: String?, graceful: Bool = false, now: Int64, into actions: inout [ManagerAction]
     ) {
         let unsent = graceful ? self.retireEngine(now: now, into: &actions) : self.abortEngine(now: now, into: &actions)
-        self.closed(reason: reason, description: description, unsent: unsent, now: now, into: &actions)
+        self.closed(reason: reason, description: description, unsent: unsent, reconnect: !graceful, now: now, into: &actions)
     }
 
     /// Aborts the engine (``EngineStateMachine/abort(now:)``) and keeps only its transport and
@@ -382,7 +384,6 @@ extension ManagerStateMachine {
     /// later `connect` whose first attempt fails would never start the loop (`openFailed`
     /// retries only from attempt 0).
     mutating func forceClose(now: Int64, into actions: inout [ManagerAction]) {
-        self.skipReconnect = true
         switch self.state {
         case .closed:
             break

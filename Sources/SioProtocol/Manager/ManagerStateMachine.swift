@@ -54,7 +54,6 @@ public struct ManagerStateMachine: Sendable {
     var closingEngines: [UInt64: EngineStateMachine] = [:]
     var engineGeneration: UInt64 = 0
     var reconnectGeneration: UInt64 = 0
-    var skipReconnect = false
     var backoff: Backoff
     var random: any RandomNumberGenerator & Sendable
     var decoder: SocketPacketDecoder
@@ -171,10 +170,8 @@ public struct ManagerStateMachine: Sendable {
         case .opening, .open:
             return []
         case .closed:
-            self.skipReconnect = false
             self.startEngine(reconnect: false, now: now, into: &actions)
         case .waitingToReconnect:
-            self.skipReconnect = false
             self.attemptReconnectNow(now: now, into: &actions)
         }
         return actions
@@ -322,7 +319,7 @@ public struct ManagerStateMachine: Sendable {
             self.abortEngine(now: now, into: &actions)
             self.openFailed(TransportError(message: "timeout"), reconnect: reconnect, now: now, into: &actions)
         case .reconnect(let generation):
-            guard generation == self.reconnectGeneration, self.state == .waitingToReconnect, !self.skipReconnect else { return [] }
+            guard generation == self.reconnectGeneration, self.state == .waitingToReconnect else { return [] }
             self.attemptReconnectNow(now: now, into: &actions)
         case .ack(let namespace, let ackId):
             guard let index = self.sockets.firstIndex(where: { $0.namespace == namespace }) else { return [] }

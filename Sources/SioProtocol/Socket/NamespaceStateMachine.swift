@@ -54,6 +54,11 @@ public struct NamespaceStateMachine: Sendable {
         /// CONNECT sent, reply pending. → ``connected``, ``inactive`` (CONNECT_ERROR),
         /// ``awaitingManager`` (engine closed).
         case connecting
+        /// `disconnect()` came while the CONNECT reply was pending: inactive for its user, and
+        /// a DISCONNECT goes out when the reply comes (docs/quirks.md #4). → ``inactive`` on the
+        /// reply, a CONNECT_ERROR or the engine closing; ``connecting`` on `connect()` (the
+        /// DISCONNECT is forgotten and the reply awaited again, no second CONNECT).
+        case leaving
         /// Connected with the namespace's `sid`. → ``awaitingManager`` (engine closed),
         /// ``inactive`` (DISCONNECT either way).
         case connected(sid: String)
@@ -92,7 +97,6 @@ public struct NamespaceStateMachine: Sendable {
     private var receiveBuffer: [IncomingEvent] = []
     private var retryQueue: [QueuedEmit] = []
     private var nextQueueSeq: UInt64 = 0
-    private var disconnectWhenConnected = false
 
     private struct PendingAck: Sendable, Hashable {
         enum Owner: Sendable, Hashable {
@@ -132,7 +136,7 @@ public struct NamespaceStateMachine: Sendable {
     /// `socket.active`: subscribed to the Manager, so it (re)connects when the engine (re)opens.
     public var isActive: Bool {
         switch self.state {
-        case .inactive: false
+        case .inactive, .leaving: false
         case .awaitingManager, .awaitingAuth, .connecting, .connected: true
         }
     }
@@ -192,8 +196,7 @@ public struct NamespaceStateMachine: Sendable {
         switch self.state {
         case .connected, .connecting, .awaitingAuth:
             return []
-        case .inactive where self.disconnectWhenConnected:
-            self.disconnectWhenConnected = false
+        case .leaving:
             self.state = .connecting
             return []
         case .inactive, .awaitingManager:
@@ -207,14 +210,13 @@ public struct NamespaceStateMachine: Sendable {
     /// would close the whole connection); the DISCONNECT follows the reply (`receivedConnect`).
     public mutating func disconnect() -> [Action] {
         switch self.state {
-        case .inactive:
+        case .inactive, .leaving:
             return []
         case .awaitingManager, .awaitingAuth:
             self.state = .inactive
             return []
         case .connecting:
-            self.state = .inactive
-            self.disconnectWhenConnected = true
+            self.state = .leaving
             return []
         case .connected:
             self.state = .inactive
@@ -333,7 +335,7 @@ public struct NamespaceStateMachine: Sendable {
         switch self.state {
         case .awaitingManager, .awaitingAuth, .connecting:
             return [.event(.connectError(.transport(error)))]
-        case .inactive, .connected:
+        case .inactive, .leaving, .connected:
             return []
         }
     }
@@ -344,7 +346,7 @@ public struct NamespaceStateMachine: Sendable {
     public mutating func managerClosed(
         _ reason: DisconnectReason, description: String?, unsent: [SocketPacket] = []
     ) -> [Action] {
-        self.disconnectWhenConnected = false
+        if case .leaving = self.state { self.state = .inactive }
         self.sendBuffer.insert(contentsOf: self.returnedPackets(unsent), at: 0)
         guard self.isActive else { return [] }
         self.state = .awaitingManager
@@ -432,11 +434,11 @@ public struct NamespaceStateMachine: Sendable {
         else {
             switch self.state {
             case .connecting: return [.event(.connectError(.invalidReply))]
-            case .inactive, .awaitingManager, .awaitingAuth, .connected: return []
+            case .inactive, .leaving, .awaitingManager, .awaitingAuth, .connected: return []
             }
         }
-        if self.disconnectWhenConnected {
-            self.disconnectWhenConnected = false
+        if case .leaving = self.state {
+            self.state = .inactive
             return [.send(.disconnect(namespace: self.namespace), compress: true)]
         }
         guard case .connecting = self.state else { return [] }
@@ -466,7 +468,7 @@ public struct NamespaceStateMachine: Sendable {
 
     private mutating func receivedConnectError(_ packet: SocketPacket) -> [Action] {
         guard case .connecting = self.state else {
-            self.disconnectWhenConnected = false
+            if case .leaving = self.state { self.state = .inactive }
             return []
         }
         self.state = .inactive
@@ -516,7 +518,7 @@ public struct NamespaceStateMachine: Sendable {
                 actions.append(.event(.eventsDropped(excess)))
             }
             self.receiveBuffer.append(event)
-        case .inactive:
+        case .inactive, .leaving:
             break
         }
         return actions
