@@ -349,132 +349,64 @@ final class Registry: Sendable {
 
     // MARK: - Event pumps
 
-    /// Turns a socket's event into notifications (on its Manager's event loop).
+    /// Turns a socket's event into notifications (on its Manager's event loop), and keeps the
+    /// counters, the log, `STATUS=` and the saved recovery state up to date.
     fileprivate func socketEvent(_ event: SocketEvent, of named: NamedSocket) {
         let name = named.name
-        do {
-            switch event {
-            case .connect(let id, let recovered):
-                named.mutable.withLockedValue { $0.connects += 1 }
-                self.logger.info("socket connected", metadata: ["socket": "\(name)", "recovered": "\(recovered)"])
-                self.subscriptions.publish("socket.connect", socket: name, ["id": .string(id), "recovered": .bool(recovered)])
-                self.changed()
-                if named.isPersistent {
-                    self.noteRecovery(of: named)
-                    self.saveSoon()
-                }
-            case .connectError(let error):
-                var fields: JSONObject = ["message": .string(error.description)]
-                switch error {
-                case .refused(_, let data): fields["data"] = data ?? .null
-                case .transport(let transport): fields["data"] = transport.description.map { .string($0) } ?? .null
-                case .invalidReply: fields["data"] = .null
-                }
-                fields["active"] = .bool(named.socket.active)
-                named.mutable.withLockedValue { $0.lastError = error.description }
-                self.logger.notice("socket connect error", metadata: ["socket": "\(name)", "reason": "\(error.description)"])
-                self.subscriptions.publish("socket.connect_error", socket: name, fields)
-                self.lastError.withLockedValue { $0 = "\(name): \(error.description)" }
-                self.changed()
-            case .disconnect(let reason, let description):
-                named.mutable.withLockedValue {
-                    $0.disconnects += 1
-                    $0.lastError = reason.rawValue
-                }
-                var fields: JSONObject = ["reason": .string(reason.rawValue)]
-                if let description { fields["details"] = .string(description) }
-                fields["active"] = .bool(named.socket.active)
-                self.logger.info("socket disconnected", metadata: ["socket": "\(name)", "reason": "\(reason.rawValue)"])
-                self.subscriptions.publish("socket.disconnect", socket: name, fields)
-                if reason.reconnects { self.lastError.withLockedValue { $0 = "\(name): \(reason.rawValue)" } }
-                self.changed()
-                if named.isPersistent {
-                    self.noteRecovery(of: named)
-                    self.saveSoon()
-                }
-            case .event(let incoming):
-                let seq = named.mutable.withLockedValue { mutable -> UInt64 in
-                    mutable.received += 1
-                    return mutable.received
-                }
-                self.subscriptions.publishEvent(
-                    socket: name, event: incoming.name.description, argsText: Self.rpcText(incoming.arguments),
-                    ackId: incoming.ackId, seq: seq
-                )
-            case .eventsDropped(let count):
-                self.logger.warning("events dropped before CONNECT", metadata: ["socket": "\(name)", "count": "\(count)"])
-            case .ackResult, .authRequested, .sent:
-                break
+        switch event {
+        case .connect(_, let recovered):
+            named.mutable.withLockedValue { $0.connects += 1 }
+            self.logger.info("socket connected", metadata: ["socket": "\(name)", "recovered": "\(recovered)"])
+        case .connectError(let error):
+            named.mutable.withLockedValue { $0.lastError = error.description }
+            self.logger.notice("socket connect error", metadata: ["socket": "\(name)", "reason": "\(error.description)"])
+            self.lastError.withLockedValue { $0 = "\(name): \(error.description)" }
+        case .disconnect(let reason, _):
+            named.mutable.withLockedValue {
+                $0.disconnects += 1
+                $0.lastError = reason.rawValue
             }
+            self.logger.info("socket disconnected", metadata: ["socket": "\(name)", "reason": "\(reason.rawValue)"])
+            if reason.reconnects { self.lastError.withLockedValue { $0 = "\(name): \(reason.rawValue)" } }
+        case .event(let incoming):
+            let seq = named.mutable.withLockedValue { mutable -> UInt64 in
+                mutable.received += 1
+                return mutable.received
+            }
+            self.subscriptions.publishEvent(
+                socket: name, event: incoming.name.description, argsText: Notifications.argsText(incoming.arguments),
+                ackId: incoming.ackId, seq: seq
+            )
+            return
+        case .eventsDropped(let count):
+            self.logger.warning("events dropped before CONNECT", metadata: ["socket": "\(name)", "count": "\(count)"])
+            return
+        case .ackResult, .authRequested, .sent:
+            return
+        }
+        if let (method, params) = Notifications.socket(event, active: named.socket.active) {
+            self.subscriptions.publish(method, socket: name, params)
+        }
+        self.changed()
+        // A persistent socket's recovery session changes with each connect and disconnect.
+        switch event {
+        case .connect, .disconnect:
+            guard named.isPersistent else { break }
+            self.noteRecovery(of: named)
+            self.saveSoon()
+        default:
+            break
         }
     }
 
-    /// Sends a Manager's reconnection events to each named socket on it (on its event loop);
-    /// `attempt` is the Manager's current reconnection attempt.
+    /// Sends a Manager's events to each named socket on it (on its event loop); `attempt` is
+    /// the Manager's current reconnection attempt.
     fileprivate func managerEvent(_ event: ManagerEvent, id: SocketPlacement.ManagerID, attempt: inout Int) {
-        do {
-            let method: String
-            var fields: JSONObject = [:]
-            var engineOnly = false
-            switch event {
-            case .reconnectAttempt(let n):
-                attempt = n
-                method = "manager.reconnect_attempt"
-                fields["attempt"] = .number(JSONNumber(n))
-            case .reconnect(let n):
-                attempt = 0
-                method = "manager.reconnect"
-                fields["attempt"] = .number(JSONNumber(n))
-            case .reconnectError(let error):
-                method = "manager.reconnect_error"
-                fields["attempt"] = .number(JSONNumber(attempt))
-                fields["message"] = .string(error.summary)
-            case .reconnectFailed:
-                method = "manager.reconnect_failed"
-                fields["attempt"] = .number(JSONNumber(attempt))
-            case .upgrade(let transport):
-                method = "manager.upgrade"
-                fields["transport"] = .string(transport.rawValue)
-                engineOnly = true
-            case .enginePacket(let direction, let packet):
-                method = direction == .received ? "engine.packet" : "engine.packetCreate"
-                fields = Self.fields(of: packet)
-                // A CONNECT carries the auth payload and the session ID: not for subscribers.
-                if direction == .sent, case .message(.text(let text)) = packet, text.hasPrefix("0"),
-                   let brace = text.firstIndex(of: "{") {
-                    fields["data"] = .string(String(text[..<brace]) + "{\"redacted\":\"auth\"}")
-                }
-                engineOnly = true
-            case .open, .close, .error, .ping, .packet:
-                return
-            }
-            let names = self.state.withLockedValue { $0.placement.sockets(on: id) }
-            for name in names { self.subscriptions.publish(method, socket: name, fields, engineOnly: engineOnly) }
+        guard let notification = Notifications.manager(event, attempt: &attempt) else { return }
+        let names = self.state.withLockedValue { $0.placement.sockets(on: id) }
+        for name in names {
+            self.subscriptions.publish(notification.method, socket: name, notification.params, engineOnly: notification.engineOnly)
         }
-    }
-
-    /// `{type, data?}` of an Engine.IO packet, as engine.io-client names the types.
-    static func fields(of packet: EnginePacket) -> JSONObject {
-        switch packet {
-        case .open(let json): ["type": "open", "data": .string(json)]
-        case .close: ["type": "close"]
-        case .ping(let data): ["type": "ping", "data": .string(data)]
-        case .pong(let data): ["type": "pong", "data": .string(data)]
-        case .message(.text(let text)): ["type": "message", "data": .string(text)]
-        case .message(.binary(let bytes)): ["type": "message", "data": .binary(bytes)]
-        case .upgrade: ["type": "upgrade"]
-        case .noop: ["type": "noop"]
-        }
-    }
-
-    /// Event arguments in RPC form: the server's text as is, unless it carries binary
-    /// attachments, which become `{"$binary":…}` values.
-    static func rpcText(_ arguments: EventArguments) -> [UInt8] {
-        guard !arguments.attachments.isEmpty else { return arguments.text.bytes }
-        guard let values = try? arguments.values() else { return Array("[]".utf8) }
-        var out: [UInt8] = []
-        JSON.array(values).write(to: &out)
-        return out
     }
 
     // MARK: - State
