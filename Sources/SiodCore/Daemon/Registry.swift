@@ -118,17 +118,11 @@ final class Registry: Sendable {
                 }
             }
             guard let manager = state.managers[placed.manager] else { return .failure(.internalError("manager lost")) }
-            var record = state.saved.sockets[request.name] ?? SocketRecord(sessionId: SessionID.generate())
             let persistent = request.lifetime == .persistent
-            if persistent {
-                record.open = params
-                record.fromConfig = origin.isConfig
-            } else {
-                record.open = nil
-                record.auth = nil
-                record.recovery = nil
-                record.fromConfig = false
-            }
+            let record = RegistryRules.recordOnOpen(
+                state.saved.sockets[request.name] ?? SocketRecord(sessionId: SessionID.generate()),
+                params: params, persistent: persistent, fromConfig: origin.isConfig
+            )
             let auth = (persistent ? record.auth : nil) ?? request.auth
             let owner: Int? = if case .client(let id) = origin, request.lifetime == .connection { id } else { nil }
             let connectAuth = NamedSocket.connectAuth(auth: auth, sessionId: record.sessionId, session: request.session)
@@ -186,11 +180,8 @@ final class Registry: Sendable {
                 emptied = state.managers.removeValue(forKey: id)
                 if let emptied { state.loops.release(emptied.eventLoop) }
             }
-            if named.isPersistent, var record = state.saved.sockets[name] {
-                record.open = nil
-                record.auth = nil
-                record.recovery = nil
-                state.saved.sockets[name] = record
+            if named.isPersistent, let record = state.saved.sockets[name] {
+                state.saved.sockets[name] = RegistryRules.recordOnClose(record)
                 state.generation += 1
             }
             // Under the lock (both only queue an input): a socket opened next on the freed
@@ -269,32 +260,29 @@ final class Registry: Sendable {
     /// the others connected. Checked first, so a refused configuration changes nothing.
     func apply(_ config: ConfigFile) throws(RPCError) -> ReloadOutcome {
         let (old, sockets) = self.state.withLockedValue { ($0.config, $0.sockets) }
-        for (name, request) in config.sockets.sorted(by: { $0.key < $1.key }) {
-            if let existing = sockets[name], !existing.fromConfig {
-                throw .invalidConfig(ConfigError(path: "", reason: "socket \"\(name)\" is open already, not from the configuration"))
-            }
-            do { _ = try request.connection.managerOptions() } catch {
+        let plan = try RegistryRules.reload(
+            from: old, to: config, open: sockets.mapValues { RegistryRules.OpenSocket(fromConfig: $0.fromConfig, params: $0.params) }
+        )
+        // TLS files are read now, so that one the file names and siod cannot read refuses it.
+        for name in plan.reopen + plan.open {
+            do { _ = try config.sockets[name]?.connection.managerOptions() } catch {
                 throw .invalidConfig(ConfigError(path: "", socket: name, error))
             }
         }
-        var outcome = ReloadOutcome()
-        for name in old.sockets.keys.sorted() where config.sockets[name] == nil {
-            if (try? self.close(name)) != nil { outcome.closed.append(name) }
+        var outcome = ReloadOutcome(unchanged: plan.unchanged)
+        for name in plan.close where (try? self.close(name)) != nil {
+            outcome.closed.append(name)
         }
-        for (name, request) in config.sockets.sorted(by: { $0.key < $1.key }) {
-            let params = config.params[name] ?? .null
-            if let existing = sockets[name], existing.fromConfig {
-                if existing.params == params, old.params[name] == params {
-                    outcome.unchanged.append(name)
-                    continue
-                }
-                try? self.close(name)
-                try self.open(request, params: params, origin: .config)
-                outcome.reopened.append(name)
-            } else {
-                try self.open(request, params: params, origin: .config)
-                outcome.opened.append(name)
-            }
+        for name in plan.reopen {
+            guard let request = config.sockets[name] else { continue }
+            try? self.close(name)
+            try self.open(request, params: config.params[name] ?? .null, origin: .config)
+            outcome.reopened.append(name)
+        }
+        for name in plan.open {
+            guard let request = config.sockets[name] else { continue }
+            try self.open(request, params: config.params[name] ?? .null, origin: .config)
+            outcome.opened.append(name)
         }
         self.state.withLockedValue { $0.config = config }
         return outcome
@@ -303,19 +291,12 @@ final class Registry: Sendable {
     /// Reopens the persistent sockets of an earlier run (those the configuration does not
     /// declare); a record that no longer parses is logged and kept.
     func restorePersistent() {
-        let records = self.state.withLockedValue { state in
-            // A persistent socket the configuration declared, and declares no more, is gone.
-            for (name, record) in state.saved.sockets where record.fromConfig && state.config.sockets[name] == nil {
-                state.saved.sockets[name]?.open = nil
-                state.saved.sockets[name]?.auth = nil
-                state.saved.sockets[name]?.recovery = nil
-                state.saved.sockets[name]?.fromConfig = false
-                state.generation += 1
-            }
-            return state.saved.sockets.filter { $0.value.open != nil && !$0.value.fromConfig }
+        let reopen = self.state.withLockedValue { state in
+            let (changed, reopen) = RegistryRules.restore(&state.saved, config: state.config)
+            if changed { state.generation += 1 }
+            return reopen
         }
-        for (name, record) in records.sorted(by: { $0.key < $1.key }) {
-            guard let params = record.open else { continue }
+        for (name, params) in reopen {
             do {
                 let request = try SocketOpenRequest(params: params)
                 try self.open(request, params: params, origin: .restored)
