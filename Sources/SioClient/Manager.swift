@@ -132,11 +132,19 @@ public final class Manager: Sendable {
     /// The Engine.IO session id, if connected.
     public var engineId: String? { self.state.withLockedValue { $0.engineId } }
 
-    /// Whether ``events`` carries every Engine.IO packet received and sent
-    /// (``ManagerEvent/enginePacket(_:_:)``); off by default, it costs a decode per packet.
+    /// Whether ``events`` carries the engine's events: every Engine.IO packet received and
+    /// sent (``ManagerEvent/enginePacket(_:_:)``) and ``ManagerEvent/drain``; off by default,
+    /// it costs a decode per packet and a promise per write.
     public var reportsEnginePackets: Bool {
         get { self.driver.reportsEnginePackets.withLockedValue { $0 } }
         set { self.driver.reportsEnginePackets.withLockedValue { $0 = newValue } }
+    }
+
+    /// From now on, every event a socket of this Manager writes is reported on its events as
+    /// ``SocketEvent/sent(_:)``, in the order written (the reference's `onAnyOutgoing`), or no
+    /// longer; the initial value is ``ManagerOptions/reportsOutgoingEvents``.
+    public func reportOutgoingEvents(_ on: Bool) {
+        self.driver.submit(.reportOutgoing(on))
     }
 
     /// `manager.open()`.

@@ -57,6 +57,8 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     private var deflate: PerMessageDeflate?
     private var fragments: Fragments?
     private var flushScheduled = false
+    /// Reported writes not yet handed to the kernel (see ``send(_:compress:)``).
+    private var writesAwaitingDrain = 0
     private var receivedClose: WebSocketErrorCode?
 
     private enum State {
@@ -205,7 +207,9 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     /// Sends `messages` in order; one flush for everything sent in this turn of the loop.
     func send(_ messages: [WebSocketMessage], compress: Bool) {
         guard case .open = self.state, let context = self.context else { return }
-        for message in messages {
+        // `drain` once these frames have left, only when asked: a promise per write costs.
+        let reportsDrain = self.driver?.reportsEnginePackets.withLockedValue { $0 } == true
+        for (index, message) in messages.enumerated() {
             var frame: WebSocketFrame
             switch message {
             case .text(let text):
@@ -224,7 +228,17 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
                 }
             }
             frame.maskKey = self.masks.next()
-            context.write(self.wrapOutboundOut(frame), promise: nil)
+            guard reportsDrain, index == messages.count - 1 else {
+                context.write(self.wrapOutboundOut(frame), promise: nil)
+                continue
+            }
+            let written = context.eventLoop.makePromise(of: Void.self)
+            self.writesAwaitingDrain += 1
+            written.futureResult.assumeIsolated().whenComplete { result in
+                self.writesAwaitingDrain -= 1
+                if case .success = result, self.writesAwaitingDrain == 0 { self.driver?.reportDrain() }
+            }
+            context.write(self.wrapOutboundOut(frame), promise: written)
         }
         self.flushSoon()
     }

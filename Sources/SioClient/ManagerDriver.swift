@@ -83,6 +83,12 @@ final class ManagerDriver: @unchecked Sendable {
     /// Monotonic milliseconds.
     var now: Int64 { Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000) }
 
+    /// `drain`, when engine events are reported (nobody asked: nothing is done for it).
+    func reportDrain() {
+        guard self.reportsEnginePackets.withLockedValue({ $0 }) else { return }
+        self.events.yield(.drain)
+    }
+
     // MARK: - Submitting inputs
 
     /// Hands `input` to the driver from any thread; it is handled on the Manager's event loop,
@@ -156,7 +162,7 @@ final class ManagerDriver: @unchecked Sendable {
         case .addSocket(let socket, _, _):
             // Its stream must still end, or its reader would wait forever.
             socket.finish()
-        case .removeSocket, .setAuth, .provideAuth, .connect, .disconnect, .open, .close, .dropConnection, .shutdown, .shutdownDeadline,
+        case .removeSocket, .setAuth, .provideAuth, .connect, .disconnect, .open, .close, .dropConnection, .reportOutgoing, .shutdown, .shutdownDeadline,
              .pollCompleted, .pollFailed, .postCompleted, .postFailed, .webSocketOpened, .webSocketReceived,
              .webSocketClosed, .webSocketFailed, .timerFired:
             break
@@ -224,6 +230,9 @@ final class ManagerDriver: @unchecked Sendable {
             actions = self.machine.close(now: now)
         case .dropConnection:
             actions = self.machine.dropConnection(now: now)
+        case .reportOutgoing(let on):
+            self.machine.setReportsOutgoing(on)
+            return
         case .shutdown(let keeping):
             self.beginShutdown(keepingSessions: keeping)
             return
@@ -240,6 +249,8 @@ final class ManagerDriver: @unchecked Sendable {
         case .postCompleted(let id, let setCookies):
             self.cookies.store(setCookies, now: now)
             actions = self.machine.postCompleted(id, now: now)
+            // Nothing more to POST: what was written has left.
+            if !actions.contains(where: { if case .post = $0 { true } else { false } }) { self.reportDrain() }
         case .postFailed(let id, let error):
             actions = self.machine.postFailed(id, error, now: now)
         case .webSocketOpened(let id):

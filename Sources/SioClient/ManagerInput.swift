@@ -16,6 +16,8 @@ enum ManagerInput: Sendable {
     case open
     case close
     case dropConnection
+    /// Report every event a socket writes (``SocketEvent/sent(_:)``) from now on, or stop.
+    case reportOutgoing(Bool)
     /// Ends the Manager; the sockets of these namespaces leave without DISCONNECT.
     case shutdown(keepingSessions: Set<String>)
     /// The grace period of a shutdown is over.

@@ -147,7 +147,10 @@ struct Listen: ParsableCommand {
     @Argument(help: "Sockets to listen to (default: all, including later ones).") var names: [String] = []
     @Option(name: .customLong("event"), help: "Only these events (repeatable); lifecycle notifications always come.")
     var events: [String] = []
-    @Flag(help: "Also manager.upgrade.") var engine = false
+    @Flag(help: "Also the engine's notifications: manager.upgrade, manager.ping, manager.error, engine.packet, engine.packetCreate, engine.drain, engine.close.")
+    var engine = false
+    @Flag(help: "Also socket.outgoing: every event emitted on the sockets, by any client, in the order written.")
+    var outgoing = false
 
     func run() throws {
         try self.perform { () throws(ClientFailure) in
@@ -156,6 +159,7 @@ struct Listen: ParsableCommand {
             if !self.names.isEmpty { params["sockets"] = .array(self.names.map { .string($0) }) }
             if !self.events.isEmpty { params["events"] = .array(self.events.map { .string($0) }) }
             if self.engine { params["engine"] = true }
+            if self.outgoing { params["outgoing"] = true }
             _ = try client.call("events.subscribe", .object(params))
             while let line = try client.readLine() {
                 Output.raw(line)

@@ -42,19 +42,31 @@ import Testing
             .reconnect(2),
             .reconnectFailed,
             .upgrade(.websocket),
+            .ping,
+            .drain,
+            .error(TransportError(message: "xhr poll error", description: "503")),
+            .close(.pingTimeout, description: nil),
+            .close(.transportError, description: "websocket error"),
+            .open,
         ]
         for event in events {
             let notification = Notifications.manager(event, attempt: &attempt)
             lines.append(notification.map { self.line(($0.method, $0.params)) + ($0.engineOnly ? " (engine)" : "") } ?? "-")
         }
         #expect(lines == [
-            "-",
+            #"engine.close {"reason":"transport close"} (engine)"#,
             #"manager.reconnect_attempt {"attempt":1}"#,
             #"manager.reconnect_error {"attempt":1,"message":"xhr poll error"}"#,
             #"manager.reconnect_attempt {"attempt":2}"#,
             #"manager.reconnect {"attempt":2}"#,
             #"manager.reconnect_failed {"attempt":0}"#,
             #"manager.upgrade {"transport":"websocket"} (engine)"#,
+            "manager.ping {} (engine)",
+            "engine.drain {} (engine)",
+            #"manager.error {"message":"xhr poll error: 503"} (engine)"#,
+            #"engine.close {"reason":"ping timeout"} (engine)"#,
+            #"engine.close {"reason":"transport error","description":"websocket error"} (engine)"#,
+            "-",
         ])
     }
 

@@ -23,6 +23,10 @@ public enum ManagerEvent: Sendable, Hashable {
     /// An Engine.IO packet received or written (the reference's `socket.io.engine` `packet` and
     /// `packetCreate` events). Reported by a driver when asked, for debugging.
     case enginePacket(PacketDirection, EnginePacket)
+    /// The transport's write buffer emptied after a write (the reference's engine `drain`):
+    /// over WebSocket once the frames are handed to the kernel, over polling once a POST is
+    /// answered and nothing waits for the next. Reported by a driver when asked.
+    case drain
 }
 
 /// Which way a reported packet went.

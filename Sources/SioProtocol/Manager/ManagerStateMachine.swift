@@ -177,6 +177,11 @@ public struct ManagerStateMachine: Sendable {
         return actions
     }
 
+    /// Turns ``ManagerConfiguration/reportsOutgoing`` on or off from now on.
+    public mutating func setReportsOutgoing(_ on: Bool) {
+        self.configuration.reportsOutgoing = on
+    }
+
     /// `socket.connect()` for `namespace`.
     public mutating func connect(_ namespace: String, now: Int64) throws(EmitError) -> [ManagerAction] {
         let index = try self.index(of: namespace)

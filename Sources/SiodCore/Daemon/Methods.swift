@@ -90,12 +90,14 @@ extension Daemon {
             },
             "events.subscribe": now { params, context throws(RPCError) in
                 let p = try RPCParams(params)
-                try p.rejectUnknown(["sockets", "events", "engine"])
+                try p.rejectUnknown(["sockets", "events", "engine", "outgoing"])
                 let sockets = try p.optionalStringSet("sockets")
                 let events = try p.optionalStringSet("events")
                 let engine = try p.optionalBool("engine") ?? false
                 if engine { registry.reportEnginePackets() }
-                let id = subscriptions.add(connection: context.connection, sockets: sockets, events: events, engine: engine)
+                let outgoing = try p.optionalBool("outgoing") ?? false
+                if outgoing { registry.reportOutgoing() }
+                let id = subscriptions.add(connection: context.connection, sockets: sockets, events: events, engine: engine, outgoing: outgoing)
                 // The response goes first, then the notifications.
                 context.afterResponse { subscriptions.activate(id) }
                 return ["subscription": .number(JSONNumber(id))]

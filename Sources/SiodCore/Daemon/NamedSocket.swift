@@ -24,6 +24,9 @@ final class NamedSocket: Sendable {
         var sessionId: String
         var received: UInt64 = 0
         var sent: UInt64 = 0
+        /// Events written to the transport (`socket.outgoing`'s `outSeq`), counted while
+        /// somebody watches them.
+        var outgoing: UInt64 = 0
         var connects: UInt64 = 0
         var disconnects: UInt64 = 0
         var lastError: String?

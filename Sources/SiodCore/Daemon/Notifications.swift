@@ -55,7 +55,17 @@ enum Notifications {
                 params["data"] = .string(shown)
             }
             return (direction == .received ? "engine.packet" : "engine.packetCreate", params, true)
-        case .open, .close, .error, .ping, .packet:
+        case .close(let reason, let description):
+            var params: JSONObject = ["reason": .string(reason.rawValue)]
+            if let description { params["description"] = .string(description) }
+            return ("engine.close", params, true)
+        case .drain:
+            return ("engine.drain", [:], true)
+        case .ping:
+            return ("manager.ping", [:], true)
+        case .error(let error):
+            return ("manager.error", ["message": .string(error.summary)], true)
+        case .open, .packet:
             return nil
         }
     }

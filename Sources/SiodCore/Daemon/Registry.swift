@@ -24,6 +24,9 @@ final class Registry: Sendable {
         var closing = false
         /// Set once a client subscribed with `engine: true`: Managers then report packets.
         var reportsEnginePackets = false
+        /// Set once a client subscribed with `outgoing: true`: Managers then report the events
+        /// their sockets write.
+        var reportsOutgoing = false
     }
 
     private let state: NIOLockedValueBox<State>
@@ -110,6 +113,7 @@ final class Registry: Sendable {
                         eventHandler: { forwarder.forward($0) }
                     )
                     manager.reportsEnginePackets = state.reportsEnginePackets
+                    if state.reportsOutgoing { manager.reportOutgoingEvents(true) }
                     state.managers[id] = manager
                 } catch {
                     state.loops.release(loop)
@@ -246,6 +250,17 @@ final class Registry: Sendable {
         for manager in managers { manager.reportsEnginePackets = true }
     }
 
+    /// Turns on reports of written events on every Manager, now and later (the first
+    /// `events.subscribe` with `outgoing: true`; they stay on, filtered at the subscriptions).
+    func reportOutgoing() {
+        let managers = self.state.withLockedValue { state -> [Manager] in
+            guard !state.reportsOutgoing else { return [] }
+            state.reportsOutgoing = true
+            return Array(state.managers.values)
+        }
+        for manager in managers { manager.reportOutgoingEvents(true) }
+    }
+
     // MARK: - Configuration
 
     /// What a reload changed.
@@ -359,10 +374,20 @@ final class Registry: Sendable {
                 ackId: incoming.ackId, seq: seq
             )
             return
+        case .sent(let outgoing):
+            let outSeq = named.mutable.withLockedValue { mutable -> UInt64 in
+                mutable.outgoing += 1
+                return mutable.outgoing
+            }
+            self.subscriptions.publishEvent(
+                socket: name, event: outgoing.name.description, argsText: Notifications.argsText(outgoing.arguments),
+                ackId: outgoing.ackId, seq: outSeq, outgoing: true
+            )
+            return
         case .eventsDropped(let count):
             self.logger.warning("events dropped before CONNECT", metadata: ["socket": "\(name)", "count": "\(count)"])
             return
-        case .ackResult, .authRequested, .sent:
+        case .ackResult, .authRequested:
             return
         }
         if let (method, params) = Notifications.socket(event, active: named.socket.active) {

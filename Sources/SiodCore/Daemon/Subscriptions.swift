@@ -13,8 +13,11 @@ final class Subscriptions: Sendable {
         let sockets: Set<String>?
         /// The `socket.event` names delivered; `nil`: all. Lifecycle notifications always go.
         let events: Set<String>?
-        /// Also `manager.upgrade`.
+        /// Also the engine's notifications (`manager.upgrade`, `manager.ping`, `manager.error`,
+        /// `engine.*`).
         let engine: Bool
+        /// Also `socket.outgoing`: the events written on the covered sockets.
+        let outgoing: Bool
         /// False until the subscribe response is written (see `activate`).
         var active: Bool
 
@@ -31,11 +34,13 @@ final class Subscriptions: Sendable {
     private let state = NIOLockedValueBox(State())
 
     /// Adds an inactive subscription; ``activate(_:)`` it once the response is written.
-    func add(connection: RPCConnection, sockets: Set<String>?, events: Set<String>?, engine: Bool) -> Int {
+    func add(connection: RPCConnection, sockets: Set<String>?, events: Set<String>?, engine: Bool, outgoing: Bool) -> Int {
         let (id, watch) = self.state.withLockedValue { state -> (Int, Bool) in
             defer { state.nextID += 1 }
             let id = state.nextID
-            state.byID[id] = Subscription(id: id, connection: connection, sockets: sockets, events: events, engine: engine, active: false)
+            state.byID[id] = Subscription(
+                id: id, connection: connection, sockets: sockets, events: events, engine: engine, outgoing: outgoing, active: false
+            )
             return (id, state.watched.insert(connection.id).inserted)
         }
         // A half-closed client (socat at end of input) keeps receiving while subscribed.
@@ -71,12 +76,14 @@ final class Subscriptions: Sendable {
     /// How many subscriptions exist.
     var count: Int { self.state.withLockedValue { $0.byID.count } }
 
-    /// The active subscriptions covering `socket` (for `socket.event`: wanting `event`).
-    func subscribers(of socket: String, event: String? = nil, engineOnly: Bool = false) -> [Subscription] {
+    /// The active subscriptions covering `socket` (for `socket.event`: wanting `event`; for
+    /// `socket.outgoing`: asking for `outgoing`).
+    func subscribers(of socket: String, event: String? = nil, engineOnly: Bool = false, outgoing: Bool = false) -> [Subscription] {
         self.state.withLockedValue { state in
             state.byID.values.filter { subscription in
                 subscription.active && subscription.covers(socket) && (!engineOnly || subscription.engine)
-                    && (event == nil || subscription.events.map { $0.contains(event!) } ?? true)
+                    && (!outgoing || subscription.outgoing)
+                    && (outgoing || event == nil || subscription.events.map { $0.contains(event!) } ?? true)
             }
         }
     }
@@ -91,11 +98,12 @@ final class Subscriptions: Sendable {
         }
     }
 
-    /// Sends `socket.event` to the subscribers of `socket` that want `event`. `argsText` is
-    /// the JSON array of the arguments, already in RPC form; the line is built once per
-    /// subscriber from text, not from a tree.
-    func publishEvent(socket: String, event: String, argsText: [UInt8], ackId: UInt64?, seq: UInt64) {
-        let subscribers = self.subscribers(of: socket, event: event)
+    /// Sends `socket.event` to the subscribers of `socket` that want `event` (or, `outgoing`,
+    /// `socket.outgoing` with `outSeq` to those that asked for it). `argsText` is the JSON
+    /// array of the arguments, already in RPC form; the line is built once per subscriber
+    /// from text, not from a tree.
+    func publishEvent(socket: String, event: String, argsText: [UInt8], ackId: UInt64?, seq: UInt64, outgoing: Bool = false) {
+        let subscribers = self.subscribers(of: socket, event: event, outgoing: outgoing)
         guard !subscribers.isEmpty else { return }
         // Everything after the subscription id is the same for every subscriber.
         var tail: [UInt8] = []
@@ -110,7 +118,7 @@ final class Subscriptions: Sendable {
             tail += #","ackId":"#.utf8
             tail += String(ackId).utf8
         }
-        tail += #","seq":"#.utf8
+        tail += outgoing ? #","outSeq":"#.utf8 : #","seq":"#.utf8
         tail += String(seq).utf8
         tail += "}".utf8
         for subscription in subscribers {
@@ -119,7 +127,7 @@ final class Subscriptions: Sendable {
             params += #"{"subscription":"#.utf8
             params += String(subscription.id).utf8
             params += tail
-            subscription.connection.notify(line: RPCNotification.line(method: "socket.event", paramsText: params))
+            subscription.connection.notify(line: RPCNotification.line(method: outgoing ? "socket.outgoing" : "socket.event", paramsText: params))
         }
     }
 }

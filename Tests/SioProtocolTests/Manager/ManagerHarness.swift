@@ -144,6 +144,7 @@ struct ManagerHarness {
         case .reconnectError(let error): "reconnect_error " + error.summary
         case .reconnectFailed: "reconnect_failed"
         case .enginePacket(let direction, let packet): "engine \(direction.rawValue) " + packet.encodedText
+        case .drain: "drain"
         }
     }
 
