@@ -145,7 +145,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
     private func received(_ event: LineFramer.Event) {
         switch event {
         case .line(let bytes):
-            self.dispatch(RPCMessage(line: bytes))
+            self.dispatch(RPCMessage(line: bytes, maxBatchEntries: self.limits.maxBatchEntries))
         case .lineTooLong:
             // Read nothing more; answer what is owed, then close whatever keeps it open.
             self.write(RPCResponse(id: .null, outcome: .failure(.lineTooLong(limit: self.limits.maxLineLength))).line)

@@ -4,9 +4,13 @@ public struct RPCLimits: Sendable, Hashable {
     /// Longest request line in bytes; a longer one gets a `line_too_long` error (id null)
     /// and the connection closes.
     public var maxLineLength = 8 * 1024 * 1024
+    /// Entries in one batch; a longer batch is answered with one `invalid_request` error and
+    /// the connection stays usable.
+    public var maxBatchEntries = 1000
     /// Calls of one client running at once; a call beyond gets an `overloaded` error.
     public var maxConcurrentRequestsPerClient = 64
-    /// Connections at once; one beyond gets one `overloaded` error line and is closed.
+    /// Connections at once; one beyond gets one `overloaded` error line and is closed. The
+    /// listen backlog is at least this, so that a burst of connects is queued, not refused.
     public var maxClients = 256
     /// Connections of one uid at once; as ``maxClients``.
     public var maxClientsPerUID = 64

@@ -7,11 +7,12 @@ public enum RPCMessage: Sendable, Hashable {
     /// A batch: each element a call or the error answering it (an invalid element), in order.
     case batch([RPCBatchItem])
     /// A line that gets exactly this one response and nothing else: a parse error, an
-    /// invalid single request, or an empty batch.
+    /// invalid single request, an empty batch or one longer than the limit.
     case invalid(RPCResponse)
 
-    /// Decodes one line. `{"$binary":"…"}` in params becomes `.binary`.
-    public init(line: some Collection<UInt8>) {
+    /// Decodes one line. `{"$binary":"…"}` in params becomes `.binary`; a batch of more than
+    /// `maxBatchEntries` is refused whole.
+    public init(line: some Collection<UInt8>, maxBatchEntries: Int = RPCLimits().maxBatchEntries) {
         let value: JSON
         do {
             value = try JSON(parsing: line, options: JSONParseOptions(dollarBinary: true))
@@ -23,6 +24,11 @@ public enum RPCMessage: Sendable, Hashable {
         case .array(let elements):
             guard !elements.isEmpty else {
                 self = .invalid(RPCResponse(id: .null, outcome: .failure(.invalidRequest("empty batch"))))
+                return
+            }
+            guard elements.count <= maxBatchEntries else {
+                let detail = "a batch of \(elements.count) entries, more than \(maxBatchEntries)"
+                self = .invalid(RPCResponse(id: .null, outcome: .failure(.invalidRequest(detail))))
                 return
             }
             self = .batch(elements.map(Self.call(from:)))

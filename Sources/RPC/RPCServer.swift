@@ -75,12 +75,16 @@ public final class RPCServer: Sendable {
 
     // MARK: - Lifecycle
 
+    /// The listen backlog: at least `maxClients`, so that a burst of connects waits in the
+    /// queue instead of failing.
+    private var backlog: Int32 { Int32(clamping: max(128, self.limits.maxClients)) }
+
     /// Starts listening. Connections are accepted at once and served once ``run()`` runs.
     public func start() async throws {
         let fd: CInt
         switch self.listen {
         case .path(let path, let group):
-            fd = try UnixListener.bindAndListen(path: path, group: group, backlog: 128)
+            fd = try UnixListener.bindAndListen(path: path, group: group, backlog: self.backlog)
         case .descriptor(let descriptor):
             fd = descriptor
         }
@@ -91,6 +95,14 @@ public final class RPCServer: Sendable {
                 self.accept(channel)
             }
         let listener = try await bootstrap.withBoundSocket(fd).get()
+        // NIO listens again on a descriptor it is given, with its default backlog of 128 (its
+        // backlog option applies only to sockets it binds itself): set ours back. listen(2) on
+        // a listening socket changes its backlog.
+        #if canImport(Glibc)
+        _ = Glibc.listen(fd, self.backlog)
+        #elseif canImport(Musl)
+        _ = Musl.listen(fd, self.backlog)
+        #endif
         self.state.withLockedValue { $0.listener = listener }
         self.logger.info("rpc listening", metadata: ["rpc.listen": "\(self.listen)"])
     }

@@ -6,6 +6,17 @@ import Testing
 /// jsonrpc.org/specification § 7 vectors and the validation rules of § 4–6, without sockets.
 @Suite struct RPCMessageTests {
     private func message(_ text: String) -> RPCMessage { RPCMessage(line: Array(text.utf8)) }
+
+    @Test func batch_ofMoreThanTheLimit_isRefusedWhole() {
+        let entry = #"{"jsonrpc":"2.0","method":"n"}"#
+        let atLimit = "[" + Array(repeating: entry, count: 1000).joined(separator: ",") + "]"
+        guard case .batch(let items) = self.message(atLimit) else { Issue.record("1,000 entries are a batch"); return }
+        #expect(items.count == 1000)
+        let over = "[" + Array(repeating: entry, count: 1001).joined(separator: ",") + "]"
+        guard case .invalid(let response) = self.message(over) else { Issue.record("1,001 entries are refused"); return }
+        #expect(String(decoding: response.line, as: UTF8.self).contains(#""code":-32600"#))
+        #expect(String(decoding: response.line, as: UTF8.self).contains("more than 1000"))
+    }
     private func invalidLine(_ text: String) -> String? {
         guard case .invalid(let response) = self.message(text) else { return nil }
         return String(decoding: response.line, as: UTF8.self)

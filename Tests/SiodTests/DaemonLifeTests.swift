@@ -28,6 +28,17 @@ struct DaemonLifeTests {
         #expect(!FileManager.default.fileExists(atPath: third.socket), "a clean stop removes the socket file")
     }
 
+    /// The listen backlog is at least --max-clients: `ss` shows a listening socket's backlog
+    /// as its Send-Q.
+    @Test func listenBacklog_isAtLeastMaxClients() async throws {
+        let scratch = Scratch()
+        let siod = try await SiodProcess(in: scratch, arguments: ["--max-clients", "700"])
+        let ss = try await runCommand("/usr/bin/env", ["ss", "-xlnH", "src", siod.socket])
+        let fields = ss.out.split(whereSeparator: \.isWhitespace)
+        #expect(fields.count > 3 && Int(fields[3]) == 700, "\(ss.out)\(ss.err)")
+        try await siod.stop()
+    }
+
     @Test func persistentSocketKeepsItsSessionAcrossRestarts() async throws {
         let scratch = Scratch()
         let server = try await PythonServer()

@@ -65,11 +65,15 @@ public struct Handshake: Sendable, Hashable {
         self.init(
             sid: sid,
             upgrades: upgrades,
-            pingInterval: pingInterval,
-            pingTimeout: pingTimeout,
+            pingInterval: min(pingInterval, Self.maxPingMilliseconds),
+            pingTimeout: min(pingTimeout, Self.maxPingMilliseconds),
             maxPayload: Self.integer(object["maxPayload"])
         )
     }
+
+    /// The longest `pingInterval` and `pingTimeout` taken from a server (10 minutes): a server
+    /// announcing years would leave a dead connection undetected for as long.
+    public static let maxPingMilliseconds = 600_000
 
     /// A non-negative, finite JSON number as an `Int` (a boolean is not a number here).
     private static func integer(_ value: JSON?) -> Int? {

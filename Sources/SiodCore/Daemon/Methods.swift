@@ -190,6 +190,7 @@ extension Daemon {
             "config": .string(self.configuration.configPath),
             "limits": [
                 "maxLineLength": number(limits.maxLineLength),
+                "maxBatchEntries": number(limits.maxBatchEntries),
                 "maxConcurrentRequestsPerClient": number(limits.maxConcurrentRequestsPerClient),
                 "maxClients": number(limits.maxClients),
                 "maxClientsPerUID": number(limits.maxClientsPerUID),

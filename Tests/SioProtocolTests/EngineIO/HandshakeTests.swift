@@ -24,6 +24,14 @@ import Testing
         #expect(handshake == Handshake(sid: "s", upgrades: [], pingInterval: 2, pingTimeout: 1, maxPayload: nil))
     }
 
+    /// A server announcing a heartbeat of 69 years would leave a dead connection undetected
+    /// as long: both times are capped at 10 minutes.
+    @Test func handshake_pingTimes_areCappedAtTenMinutes() throws {
+        let handshake = try Handshake(json: #"{"sid":"s","pingInterval":2176782336000,"pingTimeout":2176782336000}"#)
+        #expect(handshake.pingInterval == 600_000 && handshake.pingTimeout == 600_000)
+        #expect(try Handshake(json: #"{"sid":"s","pingInterval":600000,"pingTimeout":1}"#).pingInterval == 600_000)
+    }
+
     @Test func handshake_invalid_throws() {
         for json in [
             "", "not json", "[]", #""sid""#, #"{"upgrades":[],"pingInterval":1,"pingTimeout":1}"#,
