@@ -4,11 +4,25 @@ public enum DaemonPaths {
     /// else `$XDG_RUNTIME_DIR/siod/siod.sock`, else `/tmp/siod-<uid>/siod.sock` (a directory
     /// siod creates mode 0700; siod refuses one it does not own).
     public static func socket(flag: String?, environment: [String: String], uid: UInt32) -> String {
-        if let flag, !flag.isEmpty { return flag }
-        if let path = environment["SIOD_SOCKET"], !path.isEmpty { return path }
-        if uid == 0 { return "/run/siod/siod.sock" }
-        if let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") { return runtime + "/siod/siod.sock" }
-        return "/tmp/siod-\(uid)/siod.sock"
+        self.socketLocation(flag: flag, environment: environment, uid: uid).path
+    }
+
+    /// ``socket(flag:environment:uid:)``, and who must own its directory when it is a default
+    /// (`nil` for a path given with `--socket` or `$SIOD_SOCKET`: taken as given).
+    public static func socketLocation(
+        flag: String?, environment: [String: String], uid: UInt32
+    ) -> (path: String, directoryOwner: SocketDirectory.Owner?) {
+        if let flag, !flag.isEmpty { return (flag, nil) }
+        if let path = environment["SIOD_SOCKET"], !path.isEmpty { return (path, nil) }
+        if uid == 0 { return ("/run/siod/siod.sock", .root) }
+        if let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") { return (runtime + "/siod/siod.sock", .user(uid)) }
+        return ("/tmp/siod-\(uid)/siod.sock", .user(uid))
+    }
+
+    /// The directory of a socket path.
+    public static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     /// The configuration file and whether it was named explicitly (a missing explicit file

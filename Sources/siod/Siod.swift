@@ -95,7 +95,14 @@ struct Siod: AsyncParsableCommand {
                 socketPath = self.socket ?? environment["SIOD_SOCKET"]
                 logger.info("using the socket passed by systemd", metadata: ["fd": "\(passed.fd)", "name": "\(passed.name)"])
             } else {
-                let path = DaemonPaths.socket(flag: self.socket, environment: environment, uid: uid)
+                let (path, owner) = DaemonPaths.socketLocation(flag: self.socket, environment: environment, uid: uid)
+                // A default directory must be ours: made here (0700) unless it exists, then
+                // checked, so that one somebody else made first is refused, not used.
+                if let owner {
+                    let directory = DaemonPaths.directory(of: path)
+                    if case .user = owner { _ = mkdir(directory, 0o700) }
+                    if let problem = SocketDirectory.problem(directory, owner: owner) { throw ValidationError(problem) }
+                }
                 listen = .path(path, group: try self.groupID())
                 socketPath = path
             }

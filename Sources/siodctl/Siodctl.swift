@@ -36,7 +36,12 @@ struct Connection: ParsableArguments {
         for key in ["SIOD_SOCKET", "XDG_RUNTIME_DIR"] {
             if let value = getenv(key) { environment[key] = String(cString: value) }
         }
-        return try RPCClient(path: DaemonPaths.socket(flag: socket, environment: environment, uid: getuid()))
+        let (path, owner) = DaemonPaths.socketLocation(flag: socket, environment: environment, uid: getuid())
+        // What we send may hold tokens: not to a listener another user put in our directory.
+        if let owner, let problem = SocketDirectory.problem(DaemonPaths.directory(of: path), owner: owner) {
+            throw ClientFailure.unreachable("refusing \(path): \(problem)")
+        }
+        return try RPCClient(path: path)
     }
 }
 

@@ -66,7 +66,15 @@ public final class Daemon: Sendable {
         self.logger = logger
         let store = StateStore(directory: configuration.stateDirectory)
         let saved: DaemonState
-        do { saved = try store.load() } catch {
+        do {
+            if let mode = try store.secureDirectory() {
+                logger.notice(
+                    "state directory was open to others; now 0700",
+                    metadata: ["directory": "\(configuration.stateDirectory)", "mode": "\(String(mode, radix: 8))"]
+                )
+            }
+            saved = try store.load()
+        } catch {
             throw DaemonStartError(description: "cannot read the state in \(configuration.stateDirectory): \(error)")
         }
         do {

@@ -21,6 +21,31 @@ public struct StateStore: Sendable {
     /// The state file.
     public var path: String { self.directory + "/state.json" }
 
+    /// Makes sure the state directory, when it exists, is siod's alone (the file holds
+    /// secrets): one owned by another user is refused, group and other access to one siod owns
+    /// is removed. Returns the mode it had when it was changed. A symbolic link is followed
+    /// (systemd's `StateDirectory=` with `DynamicUser=` is one).
+    @discardableResult
+    public func secureDirectory() throws(StateError) -> mode_t? {
+        var info = stat()
+        guard stat(self.directory, &info) == 0 else {
+            if errno == ENOENT { return nil }
+            throw .io("cannot inspect \(self.directory)", errno)
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw .invalid("\(self.directory) is not a directory") }
+        let uid = geteuid()
+        guard info.st_uid == uid else {
+            throw .invalid(
+                "\(self.directory) is owned by uid \(info.st_uid), not by siod (uid \(uid)): it would read and write its "
+                    + "secrets there; choose another --state-dir, or chown it"
+            )
+        }
+        let mode = info.st_mode & 0o7777
+        guard mode & 0o077 != 0 else { return nil }
+        guard chmod(self.directory, mode & 0o700) == 0 else { throw .io("cannot chmod \(self.directory)", errno) }
+        return mode
+    }
+
     /// The saved state; an empty one when nothing was saved yet.
     public func load() throws(StateError) -> DaemonState {
         let read: [UInt8]?
