@@ -142,6 +142,17 @@ public final class RPCConnection: Sendable, CustomStringConvertible {
         }
     }
 
+    /// The connection is never closed for being idle from now on (it owns a socket that
+    /// lives as long as it: `lifetime: "connection"`).
+    public func exemptFromIdleTimeout() {
+        let handler = self.handler
+        if self.channel.eventLoop.inEventLoop {
+            handler.value.exemptFromIdleTimeout()
+        } else {
+            self.channel.eventLoop.execute { handler.value.exemptFromIdleTimeout() }
+        }
+    }
+
     /// The event loop the connection lives on.
     public var eventLoop: any EventLoop { self.channel.eventLoop }
 

@@ -31,6 +31,10 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
     private var linesPending = 0
     /// A read was asked for while the channel was unwritable; it is issued when it drains.
     private var readPending = false
+    /// Closes the connection when it has been idle for ``RPCLimits/idleTimeout``.
+    private var idleTimer: Scheduled<Void>?
+    /// The connection owns something that lives as long as it (``RPCConnection/exemptFromIdleTimeout()``).
+    private var idleExempt = false
     /// Something was written: closing waits for it to leave.
     private var wroteAny = false
 
@@ -79,6 +83,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.armIdleTimer()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -87,6 +92,8 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard self.state.isReading else { return }
+        self.idleTimer?.cancel()
+        self.idleTimer = nil
         let buffer = self.unwrapInboundIn(data)
         for event in self.framer.feed(buffer.readableBytesView) {
             self.received(event)
@@ -123,6 +130,8 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.state = .closed
+        self.idleTimer?.cancel()
+        self.idleTimer = nil
         self.notifications.removeAll()
         self.connection = nil
         context.fireChannelInactive()
@@ -240,6 +249,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
     func completed(line: [UInt8]?, calls: Int) {
         self.callsInFlight -= calls
         self.linesPending -= 1
+        if self.linesPending == 0 { self.armIdleTimer() }
         guard self.context != nil else { return }
         if let line {
             self.write(line)
@@ -325,7 +335,31 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
 
     func setKeepOpen(_ keepOpen: Bool) {
         self.keepOpen = keepOpen
+        self.armIdleTimer()
         self.closeIfDone()
+    }
+
+    func exemptFromIdleTimeout() {
+        self.idleExempt = true
+        self.armIdleTimer()
+    }
+
+    // MARK: - Idle timeout
+
+    /// Starts the idle timer when nothing holds the connection: no line unanswered, no
+    /// subscription, nothing it owns; stops it otherwise.
+    private func armIdleTimer() {
+        self.idleTimer?.cancel()
+        self.idleTimer = nil
+        guard let timeout = self.limits.idleTimeout, let context = self.context, self.state.isReading,
+              self.linesPending == 0, !self.keepOpen, !self.idleExempt
+        else { return }
+        self.idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) {
+            self.idleTimer = nil
+            guard self.state.isReading, self.linesPending == 0, !self.keepOpen, !self.idleExempt else { return }
+            self.state = .inputEnded(.stopped)
+            self.closeIfDone()
+        }
     }
 
     func beginShutdown() {

@@ -21,6 +21,9 @@ public struct RPCLimits: Sendable, Hashable {
     /// How long a closing connection may take to flush what it owes to a peer that does not
     /// read (graceful stop, half-close, over-long line) before it is closed regardless.
     public var closeTimeout: Duration = .seconds(10)
+    /// How long a connection may stay idle (no request in flight, no subscription, no
+    /// `connection`-lifetime socket) before it is closed, freeing its client slot; `nil`: never.
+    public var idleTimeout: Duration? = .seconds(300)
     /// The notification telling a client how many of its notifications were dropped
     /// (`{"dropped":N}`); `nil` drops silently.
     public var laggedNotificationMethod: String? = "events.lagged"

@@ -58,6 +58,9 @@ struct Siod: AsyncParsableCommand {
     @Option(help: "Bytes of notifications queued for a slow client before the oldest are dropped.")
     var maxQueuedBytes: Int = RPCLimits().maxQueuedNotificationBytes
 
+    @Option(help: "Seconds an RPC connection may stay idle (no request in flight, no subscription, no connection-lifetime socket) before it is closed; 0: never.")
+    var idleTimeout: Int = 300
+
     func validate() throws {
         guard Logger.Level(rawValue: self.logLevel) != nil else {
             throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
@@ -69,6 +72,7 @@ struct Siod: AsyncParsableCommand {
         ] where value < 1 {
             throw ValidationError("\(name) must be at least 1")
         }
+        guard self.idleTimeout >= 0 else { throw ValidationError("--idle-timeout must be 0 (never) or more seconds") }
     }
 
     func run() async throws {
@@ -86,6 +90,7 @@ struct Siod: AsyncParsableCommand {
         limits.maxClientsPerUID = self.maxClientsPerUid
         limits.maxQueuedNotifications = self.maxQueuedNotifications
         limits.maxQueuedNotificationBytes = self.maxQueuedBytes
+        limits.idleTimeout = self.idleTimeout > 0 ? .seconds(self.idleTimeout) : nil
 
         let listen: RPCServer.Listen
         let socketPath: String?

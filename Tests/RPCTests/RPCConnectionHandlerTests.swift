@@ -155,6 +155,37 @@ import Testing
         #expect(h.flushes - before <= 2, "one flush per turn of the loop, not per response: \(h.flushes - before)")
     }
 
+    @Test func idleTimeout_closesAConnectionNothingHolds() throws {
+        var limits = RPCLimits()
+        limits.idleTimeout = .seconds(60)
+        let idle = try Harness(limits: limits)
+        idle.channel.embeddedEventLoop.advanceTime(by: .seconds(59))
+        try idle.send(#"{"jsonrpc":"2.0","id":1,"method":"echo"}"# + "\n")
+        idle.channel.embeddedEventLoop.advanceTime(by: .seconds(59))
+        #expect(idle.isOpen, "a request restarts the clock")
+        idle.channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        #expect(!idle.isOpen, "60 s without a request")
+
+        // A call in flight, a subscription, or a connection-lifetime socket holds it.
+        let busy = try Harness(limits: limits)
+        try busy.send(#"{"jsonrpc":"2.0","id":1,"method":"hold"}"# + "\n")
+        busy.channel.embeddedEventLoop.advanceTime(by: .seconds(120))
+        #expect(busy.isOpen, "an answer is owed")
+        busy.answerHeld()
+        busy.channel.embeddedEventLoop.advanceTime(by: .seconds(60))
+        #expect(!busy.isOpen, "idle from the answer on")
+
+        let subscribed = try Harness(limits: limits)
+        try subscribed.send(#"{"jsonrpc":"2.0","id":1,"method":"subscribe"}"# + "\n")
+        subscribed.channel.embeddedEventLoop.advanceTime(by: .seconds(600))
+        #expect(subscribed.isOpen)
+
+        let owner = try Harness(limits: limits)
+        owner.handler.connection?.exemptFromIdleTimeout()
+        owner.channel.embeddedEventLoop.advanceTime(by: .seconds(600))
+        #expect(owner.isOpen)
+    }
+
     @Test func unwritableChannel_pausesReading_untilItDrains() throws {
         let h = try Harness()
         h.channel.isWritable = false

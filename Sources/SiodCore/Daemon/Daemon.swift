@@ -235,6 +235,8 @@ public final class Daemon: Sendable {
     func watch(_ connection: RPCConnection) {
         let isNew = self.watchedConnections.withLockedValue { $0.insert(connection.id).inserted }
         guard isNew else { return }
+        // Its sockets live as long as it: closing it for being idle would close them.
+        connection.exemptFromIdleTimeout()
         connection.onClose { [registry, watchedConnections] in
             registry.closeOwned(by: connection.id)
             watchedConnections.withLockedValue { _ = $0.remove(connection.id) }

@@ -191,6 +191,7 @@ extension Daemon {
             "limits": [
                 "maxLineLength": number(limits.maxLineLength),
                 "maxBatchEntries": number(limits.maxBatchEntries),
+                "idleTimeoutSeconds": number(Int(limits.idleTimeout?.components.seconds ?? 0)),
                 "maxConcurrentRequestsPerClient": number(limits.maxConcurrentRequestsPerClient),
                 "maxClients": number(limits.maxClients),
                 "maxClientsPerUID": number(limits.maxClientsPerUID),
