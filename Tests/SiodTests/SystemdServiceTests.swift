@@ -177,6 +177,13 @@ struct SystemdServiceTests {
         #expect(fields["SIOD_URL"] == .string(server.url), "logged without its query")
         #expect(fields["PRIORITY"] == "6")
         #expect(fields["CODE_FILE"] != nil && fields["CODE_LINE"] != nil && fields["CODE_FUNC"] != nil)
+        // The audit trail: who opened it, without its arguments.
+        let audit = try #require(entries.split(separator: "\n").first { $0.contains("\"rpc call\"") && $0.contains("socket.open") })
+        let auditFields = try #require(try JSON(parsing: Array(audit.utf8)).objectValue)
+        #expect(auditFields["SIOD_RPC_METHOD"] == "socket.open")
+        #expect(auditFields["SIOD_PEER_UID"] == .string(String(getuid())))
+        #expect(auditFields["SIOD_PEER_PID"] == .string(String(getpid())), "this test process is the client")
+        #expect(auditFields["SIOD_SOCKET"] == "journaled")
         for secret in ["query-secret", "auth-secret", session] {
             #expect(!entries.contains(secret), "a secret in the journal")
         }
