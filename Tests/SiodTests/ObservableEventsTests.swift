@@ -47,6 +47,26 @@ struct ObservableEventsTests {
         try await siod.stop()
     }
 
+    /// A namespace CONNECT python-socketio never answers (its connect handler sleeps): after
+    /// the socket's `timeout`, connect_error `timeout`, still active; then it is tried again.
+    @Test func namespaceConnect_unanswered_failsWithTimeout_andIsRetried() async throws {
+        let scratch = Scratch()
+        let server = try await PythonServer()
+        let siod = try await SiodProcess(in: scratch)
+        let client = try RPCLineClient(path: siod.socket)
+        try client.call("events.subscribe", ["sockets": ["slow"]])
+        try client.call("socket.open", [
+            "socket": "slow", "url": .string(server.url), "namespace": "/slow", "transports": ["websocket"],
+            "timeout": 500, "reconnectionDelay": 100,
+        ])
+        let first = try client.notification("socket.connect_error")
+        #expect(first["message"] == "timeout" && first["active"] == true, "\(first)")
+        let again = try client.notification("socket.connect_error")
+        #expect(again["message"] == "timeout", "tried again, timed out again")
+        try await siod.stop()
+        server.stop()
+    }
+
     @Test func managerError_whenAnOpenFails() async throws {
         let scratch = Scratch()
         let siod = try await SiodProcess(in: scratch)

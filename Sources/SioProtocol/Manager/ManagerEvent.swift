@@ -47,6 +47,10 @@ public enum ManagerTimer: Sendable, Hashable {
     case reconnect(generation: UInt64)
     /// The ack timeout of `ackId` on `namespace`.
     case ack(namespace: String, ackId: UInt64)
+    /// The `timeout` of `namespace`'s CONNECT on engine `generation`.
+    case namespaceConnect(namespace: String, generation: UInt64)
+    /// The wait before `namespace` sends its CONNECT again on engine `generation`.
+    case namespaceRetry(namespace: String, generation: UInt64)
 }
 
 /// A transport of one engine of a Manager.

@@ -257,6 +257,11 @@ extension ManagerStateMachine {
             return
         }
         guard let packet else { return }
+        // The reply to a CONNECT: its timeout is over.
+        if packet.type == .connect || packet.type == .connectError {
+            let timer = ManagerTimer.namespaceConnect(namespace: packet.namespace, generation: self.engineGeneration)
+            if self.namespaceTimers.remove(timer) != nil { actions.append(.cancelTimer(timer)) }
+        }
         if self.configuration.reportsPackets {
             actions.append(.manager(.packet(packet)))
         }
@@ -297,6 +302,8 @@ extension ManagerStateMachine {
         self.decoder.reset()
         self.backoff.reset()
         self.owedDisconnects.removeAll()
+        for timer in self.namespaceTimers { actions.append(.cancelTimer(timer)) }
+        self.namespaceTimers.removeAll()
         self.state = .closed
         let returned = Self.packets(in: unsent)
         actions.append(.manager(.close(reason, description: description)))
@@ -423,6 +430,12 @@ extension ManagerStateMachine {
             if case .send(let packet, let compress) = action {
                 for data in packet.encoded() {
                     outgoing.append(OutgoingMessage(data: data, compress: compress))
+                }
+                // A CONNECT is answered within `timeout`, or the socket hears `timeout`.
+                if packet.type == .connect, let timeout = self.configuration.timeout {
+                    let timer = ManagerTimer.namespaceConnect(namespace: namespace, generation: self.engineGeneration)
+                    self.namespaceTimers.insert(timer)
+                    actions.append(.scheduleTimer(timer, afterMilliseconds: timeout))
                 }
                 if self.configuration.reportsOutgoing, case .event(let name, let arguments) = packet.data {
                     written.append(.sent(IncomingEvent(name: name, arguments: arguments, ackId: packet.id)))

@@ -63,6 +63,9 @@ public struct ManagerStateMachine: Sendable {
     /// Namespaces removed while their CONNECT reply was pending: each is owed a DISCONNECT when
     /// that reply arrives (docs/quirks.md #4). Cleared when the engine closes.
     var owedDisconnects: Set<String> = []
+    /// The namespace CONNECT timeouts and retries scheduled on the current engine, cancelled
+    /// when it closes.
+    var namespaceTimers: Set<ManagerTimer> = []
     /// The next ack id of each removed namespace, so a re-added socket never reuses an id whose
     /// ack timer (``ManagerTimer/ack(namespace:ackId:)``) may still fire for the old one.
     var nextAckIds: [String: UInt64] = [:]
@@ -329,6 +332,24 @@ public struct ManagerStateMachine: Sendable {
         case .ack(let namespace, let ackId):
             guard let index = self.sockets.firstIndex(where: { $0.namespace == namespace }) else { return [] }
             self.apply(self.sockets[index].ackTimerFired(ackId: ackId), namespace: namespace, now: now, into: &actions)
+        case .namespaceConnect(let namespace, let generation):
+            self.namespaceTimers.remove(timer)
+            guard generation == self.engineGeneration, self.state == .open,
+                  let index = self.sockets.firstIndex(where: { $0.namespace == namespace })
+            else { return [] }
+            let wasConnecting = self.sockets[index].state == .connecting
+            self.apply(self.sockets[index].connectTimedOut(), namespace: namespace, now: now, into: &actions)
+            if wasConnecting, self.configuration.reconnection {
+                let retry = ManagerTimer.namespaceRetry(namespace: namespace, generation: generation)
+                self.namespaceTimers.insert(retry)
+                actions.append(.scheduleTimer(retry, afterMilliseconds: self.configuration.reconnectionDelay))
+            }
+        case .namespaceRetry(let namespace, let generation):
+            self.namespaceTimers.remove(timer)
+            guard generation == self.engineGeneration, self.state == .open,
+                  let index = self.sockets.firstIndex(where: { $0.namespace == namespace })
+            else { return [] }
+            self.apply(self.sockets[index].managerOpened(), namespace: namespace, now: now, into: &actions)
         }
         return actions
     }

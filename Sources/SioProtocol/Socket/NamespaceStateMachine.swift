@@ -329,6 +329,24 @@ public struct NamespaceStateMachine: Sendable {
         return self.beginConnect()
     }
 
+    /// The CONNECT went unanswered for the Manager's `timeout`: `connect_error` with message
+    /// `timeout`, and the socket waits to send it again (``managerOpened()``), as after any
+    /// failed attempt; a reply to the abandoned CONNECT is ignored. Not in the reference,
+    /// where an unanswered CONNECT leaves the socket connecting forever.
+    public mutating func connectTimedOut() -> [Action] {
+        switch self.state {
+        case .connecting:
+            self.state = .awaitingManager
+            return [.event(.connectError(.transport(TransportError(message: "timeout"))))]
+        case .leaving:
+            // Nobody wants it any more: the DISCONNECT owed to the reply is moot.
+            self.state = .inactive
+            return []
+        case .inactive, .awaitingManager, .awaitingAuth, .connected:
+            return []
+        }
+    }
+
     /// A connection attempt failed, or the engine failed before this socket connected
     /// (`Socket.onerror`): `connect_error` for an active socket that is not connected.
     public mutating func managerFailed(_ error: TransportError) -> [Action] {

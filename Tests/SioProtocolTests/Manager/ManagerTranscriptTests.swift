@@ -30,6 +30,31 @@ import Testing
         #expect(try h.run { try $0.sendAck("/", ackId: 12, EventArguments(["answer"]), now: $1) } == [#"> 4312["answer"]"#])
     }
 
+    /// A CONNECT the server never answers: `connect_error` `timeout` after the Manager's
+    /// `timeout`, the CONNECT again after `reconnectionDelay`, and the late reply accepted.
+    /// (The reference leaves such a socket connecting forever.)
+    @Test func namespaceConnect_unanswered_timesOutAndRetries() throws {
+        // Within the handshake's heartbeat (2 s + 1 s): a timeout of 500 ms, a retry 100 ms on.
+        var h = ManagerHarness(ManagerConfiguration(reconnectionDelay: 100, timeout: 500, engine: EngineConfiguration(transports: [.websocket])))
+        _ = try h.run { try $0.connect("/", now: $1) }
+        h.acceptWebSocket()
+        #expect(h.socket().state == .connecting)
+        #expect(h.advance(to: 499) == [])
+        #expect(h.advance(to: 500) == ["/ connect_error timeout"])
+        #expect(h.socket().state == .awaitingManager && h.socket().isActive)
+        #expect(h.advance(to: 600) == ["> 40"], "sent again after reconnectionDelay")
+        #expect(h.server(#"40{"sid":"S"}"#) == ["/ connect S"])
+        #expect(h.timer { if case .namespaceConnect = $0 { true } else { false } } == nil, "answered: its timeout is cancelled")
+    }
+
+    @Test func namespaceConnect_timers_endWithTheEngine() throws {
+        var h = ManagerHarness()
+        _ = try h.run { try $0.connect("/", now: $1) }
+        h.acceptWebSocket()
+        _ = h.webSocketCloses()
+        #expect(h.timer { if case .namespaceConnect = $0 { true } else { false } } == nil)
+    }
+
     // MARK: - Disconnect reasons (docs/behaviour.md § Disconnect reasons), one transcript per row
 
     @Test func disconnectReason_ioServerDisconnect_noReconnect() {

@@ -110,6 +110,12 @@ async def admin_echo(sid, *args):
     return args
 
 
+@sio.on("connect", namespace="/slow")
+async def slow_connect(sid, environ, auth):
+    # Never answers in time: the client's CONNECT timeout is what is tested.
+    await asyncio.sleep(3600)
+
+
 async def main():
     runner = web.AppRunner(app)
     await runner.setup()
