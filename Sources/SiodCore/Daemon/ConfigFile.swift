@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import RPC
 import SioJSON
 
@@ -40,8 +41,14 @@ public struct ConfigFile: Sendable, Hashable {
         return try Self(parsing: bytes, path: path)
     }
 
-    /// Parses a configuration text; `path` names it in errors.
-    public init(parsing bytes: [UInt8], path: String) throws(ConfigError) {
+    /// Parses a configuration text; `path` names it in errors. `{"$credential": "NAME"}`
+    /// anywhere in a socket's entry is read from `credentials` (systemd's
+    /// `$CREDENTIALS_DIRECTORY`, so that `LoadCredentialEncrypted=` keeps tokens out of
+    /// `/etc`); ``params`` keep the reference, not the secret.
+    public init(
+        parsing bytes: [UInt8], path: String,
+        credentials: String? = ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"]
+    ) throws(ConfigError) {
         // An empty file declares nothing (as /dev/null does).
         if bytes.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
             self.init()
@@ -69,8 +76,14 @@ public struct ConfigFile: Sendable, Hashable {
                 throw ConfigError(path: path, reason: "sockets.\(name).socket must be \"\(name)\" or absent")
             }
             object["socket"] = .string(name)
+            let resolved: JSON
+            do throws(CredentialError) {
+                resolved = try Self.resolvingCredentials(.object(object), in: credentials)
+            } catch {
+                throw ConfigError(path: path, reason: "sockets.\(name): \(error.reason)")
+            }
             do throws(RPCError) {
-                let request = try SocketOpenRequest(params: .object(object))
+                let request = try SocketOpenRequest(params: resolved)
                 if request.lifetime == .connection {
                     throw .invalidParams("lifetime", "cannot be \"connection\" in the configuration")
                 }
@@ -98,5 +111,54 @@ extension ConfigError {
     init(path: String, socket name: String, _ error: RPCError) {
         let reason = error.parameterError.map { "\($0.parameter) \($0.reason)" } ?? error.message
         self.init(path: path, reason: "sockets.\(name).\(reason)")
+    }
+}
+
+// MARK: - Credentials
+
+/// Why a `{"$credential": …}` could not be read.
+struct CredentialError: Error {
+    var reason: String
+}
+
+extension ConfigFile {
+    /// `value` with every `{"$credential": "NAME"}` replaced by the contents of
+    /// `directory/NAME` as a string (a final newline dropped).
+    static func resolvingCredentials(_ value: JSON, in directory: String?) throws(CredentialError) -> JSON {
+        switch value {
+        case .object(let object):
+            if object.members.count == 1, object.members[0].key == "$credential" {
+                guard case .string(let name) = object.members[0].value else {
+                    throw CredentialError(reason: "\"$credential\" must name a credential")
+                }
+                return .string(try Self.credential(name, in: directory))
+            }
+            var resolved = JSONObject()
+            for member in object { resolved[member.key] = try Self.resolvingCredentials(member.value, in: directory) }
+            return .object(resolved)
+        case .array(let items):
+            var resolved: [JSON] = []
+            for item in items { resolved.append(try Self.resolvingCredentials(item, in: directory)) }
+            return .array(resolved)
+        default:
+            return value
+        }
+    }
+
+    private static func credential(_ name: String, in directory: String?) throws(CredentialError) -> String {
+        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+            throw CredentialError(reason: "credential \"\(name)\" is not a file name")
+        }
+        guard let directory, !directory.isEmpty else {
+            throw CredentialError(reason: "credential \"\(name)\" asked for, but CREDENTIALS_DIRECTORY is not set (LoadCredential= in the unit sets it)")
+        }
+        let path = directory + "/" + name
+        let read: [UInt8]?
+        do throws(FileReadError) { read = try FileBytes.read(path) } catch {
+            throw CredentialError(reason: "cannot read credential \"\(name)\": \(error.reason)")
+        }
+        guard var bytes = read else { throw CredentialError(reason: "credential \"\(name)\" does not exist in \(directory)") }
+        if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
