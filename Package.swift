@@ -29,7 +29,8 @@ let package = Package(
     targets: [
         // The JSON value type shared by the protocol codecs and (later) the RPC layer.
         .target(name: "SioJSON"),
-        .target(name: "SioProtocol", dependencies: ["SioJSON"]),
+        // Pure (no Foundation): libm for Double's rounding, which Foundation used to bring.
+        .target(name: "SioProtocol", dependencies: ["SioJSON"], linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
         // The live client: a Manager on one event loop driving SioProtocol, its transports channels
         // on that loop (WebSocket on NIOWebSocket, polling on async-http-client).
         .target(

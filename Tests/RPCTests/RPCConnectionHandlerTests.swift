@@ -30,7 +30,9 @@ import Testing
             ]
             self.handler = RPCConnectionHandler(limits: limits, methods: methods)
             self.handler.connection = RPCConnection(id: 1, peer: nil, handler: self.handler, channel: self.channel)
-            try self.channel.pipeline.syncOperations.addHandler(FlushCounter { [unowned self] in self.flushes += 1 })
+            let spy = OutboundSpy()
+            spy.onFlush = { [unowned self] in self.flushes += 1 }
+            try self.channel.pipeline.syncOperations.addHandler(spy)
             try self.channel.pipeline.syncOperations.addHandler(self.handler)
             try self.channel.connect(to: SocketAddress(unixDomainSocketPath: "/siod-test")).wait()
         }
@@ -64,14 +66,18 @@ import Testing
         var isOpen: Bool { self.channel.isActive }
     }
 
-    /// Counts flushes on their way to the channel.
-    final class FlushCounter: ChannelOutboundHandler {
+    /// Sees the flushes and reads on their way to the channel.
+    final class OutboundSpy: ChannelOutboundHandler {
         typealias OutboundIn = ByteBuffer
-        let counted: () -> Void
-        init(_ counted: @escaping () -> Void) { self.counted = counted }
+        var onFlush: () -> Void = {}
+        var onRead: () -> Void = {}
         func flush(context: ChannelHandlerContext) {
-            self.counted()
+            self.onFlush()
             context.flush()
+        }
+        func read(context: ChannelHandlerContext) {
+            self.onRead()
+            context.read()
         }
     }
 
@@ -191,23 +197,13 @@ import Testing
         h.channel.isWritable = false
         h.channel.pipeline.fireChannelWritabilityChanged()
         var reads = 0
-        let counter = ReadCounter { reads += 1 }
-        try h.channel.pipeline.syncOperations.addHandler(counter, position: .first)
+        let spy = OutboundSpy()
+        spy.onRead = { reads += 1 }
+        try h.channel.pipeline.syncOperations.addHandler(spy, position: .first)
         h.channel.read()
         #expect(reads == 0, "no read while our output cannot leave")
         h.channel.isWritable = true
         h.channel.pipeline.fireChannelWritabilityChanged()
         #expect(reads == 1, "the read asked for is issued once it drains")
-    }
-
-    /// Counts reads on their way to the channel.
-    final class ReadCounter: ChannelOutboundHandler {
-        typealias OutboundIn = ByteBuffer
-        let counted: () -> Void
-        init(_ counted: @escaping () -> Void) { self.counted = counted }
-        func read(context: ChannelHandlerContext) {
-            self.counted()
-            context.read()
-        }
     }
 }

@@ -364,24 +364,20 @@ final class Registry: Sendable {
             }
             self.logger.info("socket disconnected", metadata: ["socket": "\(name)", "reason": "\(reason.rawValue)"])
             if reason.reconnects { self.lastError.withLockedValue { $0 = "\(name): \(reason.rawValue)" } }
-        case .event(let incoming):
+        case .event(let message), .sent(let message):
+            // Received (`socket.event`, `seq`) or written (`socket.outgoing`, `outSeq`).
+            let outgoing = if case .sent = event { true } else { false }
             let seq = named.mutable.withLockedValue { mutable -> UInt64 in
+                if outgoing {
+                    mutable.outgoing += 1
+                    return mutable.outgoing
+                }
                 mutable.received += 1
                 return mutable.received
             }
             self.subscriptions.publishEvent(
-                socket: name, event: incoming.name.description, argsText: Notifications.argsText(incoming.arguments),
-                ackId: incoming.ackId, seq: seq
-            )
-            return
-        case .sent(let outgoing):
-            let outSeq = named.mutable.withLockedValue { mutable -> UInt64 in
-                mutable.outgoing += 1
-                return mutable.outgoing
-            }
-            self.subscriptions.publishEvent(
-                socket: name, event: outgoing.name.description, argsText: Notifications.argsText(outgoing.arguments),
-                ackId: outgoing.ackId, seq: outSeq, outgoing: true
+                socket: name, event: message.name.description, argsText: Notifications.argsText(message.arguments),
+                ackId: message.ackId, seq: seq, outgoing: outgoing
             )
             return
         case .eventsDropped(let count):
