@@ -102,6 +102,14 @@ import Testing
         do { _ = try body(); return nil } catch { return error.parameterError?.reason }
     }
 
+    @Test func tlsContents_thatAreNotPEM_nameTheParameter() throws {
+        let request = try self.request(["socket": "s", "url": "https://h", "tls": ["ca": "-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n"]])
+        #expect(request.connection.tls?.paths == [], "contents, not a path")
+        #expect(throws: RPCError.invalidParams("tls.ca", "is not a PEM certificate")) { try request.connection.managerOptions() }
+        let byPath = try self.request(["socket": "s", "url": "https://h", "tls": ["ca": "/etc/ca.pem", "cert": "/c", "key": "-----BEGIN KEY"]])
+        #expect(byPath.connection.tls?.paths == ["tls.ca", "tls.cert"])
+    }
+
     @Test func missingTLSFiles_nameTheParameter() throws {
         let request = try self.request(["socket": "s", "url": "https://h", "tls": ["ca": "/nonexistent/ca.pem"]])
         #expect(throws: RPCError.invalidParams("tls.ca", "cannot read /nonexistent/ca.pem")) { try request.connection.managerOptions() }

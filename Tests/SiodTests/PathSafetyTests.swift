@@ -1,4 +1,5 @@
 import Foundation
+import SioJSON
 import Testing
 import TestSupport
 #if canImport(Glibc)
@@ -42,6 +43,36 @@ struct PathSafetyTests {
         try self.directory(socketDirectory, owner: victim, mode: 0o777)
         let open = try await self.run(as: victim, [Built.siodctl, "list"])
         #expect(open.status == 2 && open.err.contains("writable by others (mode 777)"), "\(open.err)")
+    }
+
+    /// siod reads TLS files with its own rights: a path is refused from another user, who
+    /// passes the PEM contents instead.
+    @Test func tlsPaths_onlyFromRootOrSiod_contentsFromAnyone() async throws {
+        let uid: UInt32 = 64128
+        let scratch = Scratch()
+        let siod = try await SiodProcess(in: scratch, arguments: ["--socket-group", String(uid)])
+        let ca = scratch.path + "/ca.pem"
+        let key = scratch.path + "/ca-key.pem"
+        let made = try await runCommand("/usr/bin/env", [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", ca, "-days", "1", "-subj", "/CN=siod-test",
+        ])
+        #expect(made.status == 0, "\(made.err)")
+        func open(_ name: String, ca: String) async throws -> CommandResult {
+            var params: JSONObject = ["socket": .string(name), "url": "https://127.0.0.1:9", "autoConnect": false]
+            params["tls"] = ["ca": .string(ca)]
+            var bytes: [UInt8] = []
+            JSON.object(params).write(to: &bytes)
+            return try await self.run(as: uid, [Built.siodctl, "--socket", siod.socket, "call", "socket.open", String(decoding: bytes, as: UTF8.self)])
+        }
+        let byPath = try await open("by-path", ca: ca)
+        #expect(byPath.status == 1 && byPath.err.contains("forbidden"), "\(byPath.out)\(byPath.err)")
+        let contents = try String(contentsOfFile: ca, encoding: .utf8)
+        let byContents = try await open("by-contents", ca: contents)
+        #expect(byContents.status == 0, "\(byContents.err)")
+        // Root (and siod's own user) may still name a file.
+        let client = try RPCLineClient(path: siod.socket)
+        #expect(try client.errorType("socket.open", ["socket": "root-path", "url": "https://127.0.0.1:9", "autoConnect": false, "tls": ["ca": .string(ca)]]) == nil)
+        try await siod.stop()
     }
 
     @Test func aFreshDirectory_isMade0700_andTheStateDirectoryIsClosedToOthers() async throws {

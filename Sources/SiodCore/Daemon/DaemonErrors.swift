@@ -44,6 +44,11 @@ extension RPCError {
         )
     }
 
+    /// −32011: the client may not do this (its uid is not allowed to).
+    static func forbidden(_ what: String) -> RPCError {
+        RPCError(code: -32011, type: "forbidden", message: "Forbidden: \(what)")
+    }
+
     /// −32007: siod is shutting down.
     static let shuttingDown = RPCError(code: -32007, type: "shutting_down", message: "siod is shutting down")
 

@@ -22,6 +22,10 @@ extension Daemon {
         return [
             "socket.open": now { [self] params, context throws(RPCError) in
                 let request = try SocketOpenRequest(params: params)
+                // siod would open the file with its own rights, not the client's.
+                if let path = request.connection.tls?.paths.first, let uid = context.peer?.uid, uid != 0, uid != geteuid() {
+                    throw .forbidden("\(path) as a file path is accepted only from root or siod's own user; pass the PEM contents")
+                }
                 if request.lifetime == .connection { self.watch(context.connection) }
                 let status = try registry.open(
                     request, params: params ?? .null, origin: .client(context.connectionID), eventLoop: context.connection.eventLoop

@@ -122,12 +122,24 @@ public struct ConnectionOptions: Sendable, Hashable {
         public var value: String
     }
 
-    /// `tls {ca, cert, key, rejectUnauthorized}`: file paths (PEM).
+    /// `tls {ca, cert, key, rejectUnauthorized}`: each PEM contents (`-----BEGIN …`) or a file
+    /// path (only from root, siod's own user and the configuration: siod cannot open a file
+    /// with a client's rights).
     public struct TLS: Sendable, Hashable {
         public var ca: String?
         public var cert: String?
         public var key: String?
         public var rejectUnauthorized: Bool
+
+        /// Whether `value` is PEM contents rather than a path.
+        static func isPEM(_ value: String) -> Bool { value.hasPrefix("-----BEGIN") }
+
+        /// The members given as file paths.
+        var paths: [String] {
+            [("ca", self.ca), ("cert", self.cert), ("key", self.key)].compactMap { name, value in
+                value.map { Self.isPEM($0) ? nil : "tls." + name } ?? nil
+            }
+        }
     }
 
     public enum Proxy: Sendable, Hashable {
@@ -238,19 +250,27 @@ public struct ConnectionOptions: Sendable, Hashable {
         if let tls = self.tls {
             var configuration = TLSConfiguration.makeClientConfiguration()
             if let ca = tls.ca {
-                guard FileManager.default.isReadableFile(atPath: ca) else { throw .invalidParams("tls.ca", "cannot read \(ca)") }
-                configuration.trustRoots = .file(ca)
+                if TLS.isPEM(ca) {
+                    do { configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(ca.utf8))) } catch {
+                        throw .invalidParams("tls.ca", "is not a PEM certificate")
+                    }
+                } else {
+                    guard FileManager.default.isReadableFile(atPath: ca) else { throw .invalidParams("tls.ca", "cannot read \(ca)") }
+                    configuration.trustRoots = .file(ca)
+                }
             }
             if let cert = tls.cert, let key = tls.key {
                 do {
-                    configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }
+                    let certificates = TLS.isPEM(cert) ? try NIOSSLCertificate.fromPEMBytes(Array(cert.utf8)) : try NIOSSLCertificate.fromPEMFile(cert)
+                    configuration.certificateChain = certificates.map { .certificate($0) }
                 } catch {
-                    throw .invalidParams("tls.cert", "cannot read a PEM certificate from \(cert)")
+                    throw .invalidParams("tls.cert", TLS.isPEM(cert) ? "is not a PEM certificate" : "cannot read a PEM certificate from \(cert)")
                 }
                 do {
-                    configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+                    let privateKey = TLS.isPEM(key) ? try NIOSSLPrivateKey(bytes: Array(key.utf8), format: .pem) : try NIOSSLPrivateKey(file: key, format: .pem)
+                    configuration.privateKey = .privateKey(privateKey)
                 } catch {
-                    throw .invalidParams("tls.key", "cannot read a PEM private key from \(key)")
+                    throw .invalidParams("tls.key", TLS.isPEM(key) ? "is not a PEM private key" : "cannot read a PEM private key from \(key)")
                 }
             }
             if !tls.rejectUnauthorized { configuration.certificateVerification = .none }
