@@ -78,6 +78,8 @@ public final class RPCConnection: Sendable, CustomStringConvertible {
     public let id: Int
     /// The peer's credentials (`nil` if the socket does not provide them).
     public let peer: PeerCredentials?
+    /// The bounds this connection is served under.
+    public let limits: RPCLimits
     let handler: NIOLoopBound<RPCConnectionHandler>
     let channel: any Channel
     /// Notification lines on their way to the event loop (see ``notify(line:)``).
@@ -88,9 +90,10 @@ public final class RPCConnection: Sendable, CustomStringConvertible {
         var scheduled = false
     }
 
-    init(id: Int, peer: PeerCredentials?, handler: RPCConnectionHandler, channel: any Channel) {
+    init(id: Int, peer: PeerCredentials?, handler: RPCConnectionHandler, channel: any Channel, limits: RPCLimits = RPCLimits()) {
         self.id = id
         self.peer = peer
+        self.limits = limits
         self.handler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
         self.channel = channel
     }

@@ -285,6 +285,13 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
         guard self.state.isOpen, let context = self.context else { return }
         var wrote = false
         for line in lines {
+            // A line larger than the whole budget is never queued: it counts as dropped, and
+            // events.lagged says so (the daemon says which one, with its seq, before this).
+            guard line.count <= self.limits.maxQueuedNotificationBytes else {
+                self.dropped += 1
+                wrote = self.writeNotifications(context) || wrote
+                continue
+            }
             self.notifications.append(line)
             self.notificationBytes += line.count
             while self.notifications.count > self.limits.maxQueuedNotifications

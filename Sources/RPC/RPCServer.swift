@@ -166,7 +166,7 @@ public final class RPCServer: Sendable {
             id = value
         }
         let handler = RPCConnectionHandler(limits: limits, methods: self.methods)
-        let connection = RPCConnection(id: id, peer: peer, handler: handler, channel: channel)
+        let connection = RPCConnection(id: id, peer: peer, handler: handler, channel: channel, limits: limits)
         handler.connection = connection
         self.state.withLockedValue { $0.connections[id] = connection }
         channel.closeFuture.whenComplete { _ in

@@ -192,6 +192,16 @@ import Testing
         #expect(owner.isOpen)
     }
 
+    @Test func aNotificationLargerThanTheBudget_isNeverQueued_butCountedAsDropped() throws {
+        var limits = RPCLimits()
+        limits.maxQueuedNotificationBytes = 100
+        let h = try Harness(limits: limits)
+        h.handler.connection?.notify(line: Array(("{\"jsonrpc\":\"2.0\",\"method\":\"big\",\"params\":\"" + String(repeating: "x", count: 200) + "\"}").utf8))
+        h.handler.connection?.notify(method: "small")
+        h.channel.embeddedEventLoop.run()
+        #expect(try h.lines() == [#"{"jsonrpc":"2.0","method":"events.lagged","params":{"dropped":1}}"#, #"{"jsonrpc":"2.0","method":"small"}"#])
+    }
+
     @Test func unwritableChannel_pausesReading_untilItDrains() throws {
         let h = try Harness()
         h.channel.isWritable = false

@@ -67,6 +67,28 @@ struct ObservableEventsTests {
         server.stop()
     }
 
+    /// One event larger than a client's whole notification queue is not queued whole: the
+    /// client gets events.lagged with its seq and size instead, then what follows.
+    @Test func anEventLargerThanTheQueue_becomesEventsLagged_withItsSeqAndSize() async throws {
+        let scratch = Scratch()
+        let server = try await PythonServer()
+        let siod = try await SiodProcess(in: scratch, arguments: ["--max-queued-bytes", "4096"])
+        let client = try RPCLineClient(path: siod.socket)
+        try client.call("events.subscribe", ["sockets": ["big"], "events": ["back"]])
+        try client.call("socket.open", ["socket": "big", "url": .string(server.url)])
+        try client.waitConnected("big")
+        try client.call("socket.emit", ["socket": "big", "event": "emit-back", "args": [.string(String(repeating: "x", count: 10_000))]])
+        try client.call("socket.emit", ["socket": "big", "event": "emit-back", "args": ["small"]])
+        let lagged = try client.notification("events.lagged")
+        #expect(lagged["method"] == "socket.event" && lagged["dropped"] == 1, "\(lagged)")
+        let seq = try #require(lagged["seq"]?.intValue)
+        #expect((lagged["bytes"]?.intValue ?? 0) > 10_000)
+        let next = try client.notification("socket.event")
+        #expect(next["args"] == [["small"]] && next["seq"]?.intValue == seq + 1, "\(next)")
+        try await siod.stop()
+        server.stop()
+    }
+
     @Test func managerError_whenAnOpenFails() async throws {
         let scratch = Scratch()
         let siod = try await SiodProcess(in: scratch)

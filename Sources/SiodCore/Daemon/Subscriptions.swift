@@ -121,13 +121,26 @@ final class Subscriptions: Sendable {
         tail += outgoing ? #","outSeq":"#.utf8 : #","seq":"#.utf8
         tail += String(seq).utf8
         tail += "}".utf8
+        let method = outgoing ? "socket.outgoing" : "socket.event"
         for subscription in subscribers {
             var params: [UInt8] = []
             params.reserveCapacity(tail.count + 24)
             params += #"{"subscription":"#.utf8
             params += String(subscription.id).utf8
             params += tail
-            subscription.connection.notify(line: RPCNotification.line(method: outgoing ? "socket.outgoing" : "socket.event", paramsText: params))
+            let line = RPCNotification.line(method: method, paramsText: params)
+            // Larger than the client's whole queue: not queued, but said (its seq and size), so
+            // that the consumer knows what it lost.
+            let limits = subscription.connection.limits
+            if line.count > limits.maxQueuedNotificationBytes, let lagged = limits.laggedNotificationMethod {
+                subscription.connection.notify(method: lagged, params: [
+                    "subscription": .number(JSONNumber(subscription.id)), "socket": .string(socket), "dropped": 1,
+                    "method": .string(method), (outgoing ? "outSeq" : "seq"): .number(JSONNumber(seq)),
+                    "bytes": .number(JSONNumber(line.count)),
+                ])
+                continue
+            }
+            subscription.connection.notify(line: line)
         }
     }
 }
