@@ -99,6 +99,8 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
             self.received(event)
             guard self.state.isReading else { return }
         }
+        // Only part of a line, or lines answered at once: the clock starts again from here.
+        self.armIdleTimer()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

@@ -186,6 +186,12 @@ import Testing
         subscribed.channel.embeddedEventLoop.advanceTime(by: .seconds(600))
         #expect(subscribed.isOpen)
 
+        // Half a line, then silence: still idle.
+        let partial = try Harness(limits: limits)
+        try partial.send(#"{"jsonrpc":"2.0","#)
+        partial.channel.embeddedEventLoop.advanceTime(by: .seconds(60))
+        #expect(!partial.isOpen, "a partial line holds no slot forever")
+
         let owner = try Harness(limits: limits)
         owner.handler.connection?.exemptFromIdleTimeout()
         owner.channel.embeddedEventLoop.advanceTime(by: .seconds(600))

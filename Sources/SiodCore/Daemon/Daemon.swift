@@ -89,8 +89,8 @@ public final class Daemon: Sendable {
     /// and persistent sockets. Connections are accepted from here on and served by ``run()``.
     public func start() async throws {
         let server = RPCServer(
-            listen: self.configuration.listen, limits: self.configuration.limits, methods: Audit.wrap(self.methods(), logger: self.logger),
-            logger: self.logger
+            listen: self.configuration.listen, limits: self.configuration.limits,
+            methods: Audit.wrap(self.methods(), logger: self.logger), logger: self.logger
         )
         try await server.start()
         // A stop() that came while the socket was being bound stops the server now.
