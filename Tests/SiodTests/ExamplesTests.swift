@@ -56,20 +56,13 @@ struct ExamplesTests {
         }
         let client = try RPCLineClient(path: siod.socket)
         try client.call("events.subscribe", ["sockets": ["bot"]])
-                let deadline = ContinuousClock.now + .seconds(20)
-        var answered: JSONObject?
-        while answered == nil, ContinuousClock.now < deadline {
-            // Ready once the bot's socket is connected and both scripts have subscribed.
-            let subscriptions = try client.call("daemon.info").objectValue?["counts"]?.objectValue?["subscriptions"]
-            if subscriptions == 3, (try? client.call("socket.status", ["socket": "bot"]).objectValue?["connected"]) == true {
-                try client.call("socket.emit", ["socket": "bot", "event": "ask", "args": ["hello"]])
-                answered = try? client.notification("socket.event") { $0["event"] == "answer" }
-            } else {
-                // The bot starts in its own process: nothing here to await but its socket.
-                try await Task.sleep(for: .milliseconds(50))
-            }
-        }
-        #expect(answered?["args"] == ["HELLO"])
+        // Ready once both scripts have subscribed (each subscription is in the audit log, with
+        // ours: three) and the bot's socket is connected.
+        try siod.waitForLog("rpc.method=events.subscribe", count: 3)
+        try client.waitConnected("bot")
+        try client.call("socket.emit", ["socket": "bot", "event": "ask", "args": ["hello"]])
+        let answered = try client.notification("socket.event") { $0["event"] == "answer" }
+        #expect(answered["args"] == ["HELLO"])
         // The jq listener printed the events as compact lines.
         kill(listener.processIdentifier, SIGTERM)
         let pipe = try #require(listener.standardOutput as? Pipe)

@@ -84,6 +84,13 @@ final class SiodProcess: @unchecked Sendable {
     /// What siod wrote on stderr so far.
     var log: String { (try? String(contentsOfFile: self.errorFile, encoding: .utf8)) ?? "" }
 
+    /// Returns once siod's stderr holds `count` lines containing `text` (within `bound`).
+    func waitForLog(_ text: String, count: Int = 1, within bound: Duration = .seconds(20)) throws {
+        try waitUntil(self.errorFile, changes: UInt32(IN_MODIFY), within: bound, "\(count) log lines with \(text)") {
+            self.log.split(separator: "\n").count { $0.contains(text) } >= count
+        }
+    }
+
     /// Sends `signal` and waits (at most 15 s) for the exit; returns the exit status.
     @discardableResult
     func stop(signal: Int32 = SIGTERM) async throws -> Int32 {
@@ -242,18 +249,25 @@ final class RPCLineClient: @unchecked Sendable {
 
 /// Returns once `path` exists (created in its directory), or throws after `bound`.
 func waitForFile(_ path: String, within bound: Duration) throws {
+    try waitUntil((path as NSString).deletingLastPathComponent, changes: UInt32(IN_CREATE | IN_MOVED_TO), within: bound, "\(path) to appear") {
+        FileManager.default.fileExists(atPath: path)
+    }
+}
+
+/// Returns once `watched` (a file or directory) has changed, as inotify `mask` says, so that
+/// `done` holds; throws after `bound`. Watching starts before the first look, so a change in
+/// between is not missed.
+func waitUntil(_ watched: String, changes mask: UInt32, within bound: Duration, _ what: String, _ done: () -> Bool) throws {
     let inotify = inotify_init1(Int32(IN_CLOEXEC))
     guard inotify >= 0 else { throw HarnessError("inotify_init1: errno \(errno)") }
     defer { close(inotify) }
-    let directory = (path as NSString).deletingLastPathComponent
-    guard inotify_add_watch(inotify, directory, UInt32(IN_CREATE | IN_MOVED_TO)) >= 0 else {
-        throw HarnessError("inotify_add_watch \(directory): errno \(errno)")
+    guard inotify_add_watch(inotify, watched, mask) >= 0 else {
+        throw HarnessError("inotify_add_watch \(watched): errno \(errno)")
     }
-    // Watching first, then looking: a file created in between is not missed.
     let deadline = ContinuousClock.now + bound
-    while !FileManager.default.fileExists(atPath: path) {
+    while !done() {
         let left = deadline - ContinuousClock.now
-        guard left > .zero else { throw HarnessError("\(path) did not appear within \(bound)") }
+        guard left > .zero else { throw HarnessError("waited \(bound) for \(what)") }
         var pending = pollfd(fd: inotify, events: Int16(POLLIN), revents: 0)
         let milliseconds = Int32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)
         if poll(&pending, 1, max(milliseconds, 1)) > 0 {

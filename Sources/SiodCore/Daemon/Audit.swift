@@ -10,6 +10,8 @@ enum Audit {
     static let changes: Set<String> = [
         "socket.open", "socket.close", "socket.connect", "socket.disconnect", "socket.setAuth", "socket.setSession",
         "socket.ack", "daemon.reload",
+        // Who watches which sockets: what a subscription covers is theirs to read.
+        "events.subscribe", "events.unsubscribe",
     ]
     /// Logged at debug: too frequent for info.
     static let frequent: Set<String> = ["socket.emit"]

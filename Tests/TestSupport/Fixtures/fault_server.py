@@ -143,11 +143,11 @@ async def probe(request, session):
         return ws
     await ws.send_str("3probe")
     if session.fault("probe-close"):
+        # close() returns once the client has echoed the close frame, and the client hands
+        # the close to its Manager in the same turn of its event loop: the poll answered next
+        # reaches a client that has seen the probe close (answered earlier, it would swap to
+        # the closing WebSocket: an upgrade completed, then "transport close", another case).
         await ws.close()
-        # The client now waits for its held poll to finish the pause. Answer it only once the
-        # client has surely seen the probe close, or it would swap to the closing WebSocket
-        # (an upgrade completed, then "transport close": a different, racy scenario).
-        await asyncio.sleep(1)
         await session.send('42["probe-closed"]')
         return ws
     if session.fault("main-close"):
