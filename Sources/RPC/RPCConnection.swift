@@ -135,24 +135,24 @@ public final class RPCConnection: Sendable, CustomStringConvertible {
     /// e.g. socat at end of input) and every response is written. The daemon sets it while the
     /// client has subscriptions; setting it back to `false` closes a half-closed connection.
     public func setKeepOpen(_ keepOpen: Bool) {
-        let handler = self.handler
         // At once on the connection's own loop: a call that subscribes there must keep the
         // connection open before the client's end of input, read next, is handled.
-        if self.channel.eventLoop.inEventLoop {
-            handler.value.setKeepOpen(keepOpen)
-        } else {
-            self.channel.eventLoop.execute { handler.value.setKeepOpen(keepOpen) }
-        }
+        self.onLoop { $0.setKeepOpen(keepOpen) }
     }
 
     /// The connection is never closed for being idle from now on (it owns a socket that
     /// lives as long as it: `lifetime: "connection"`).
     public func exemptFromIdleTimeout() {
+        self.onLoop { $0.exemptFromIdleTimeout() }
+    }
+
+    /// Runs `body` with the handler: at once on the connection's loop, else queued there.
+    private func onLoop(_ body: @escaping @Sendable (RPCConnectionHandler) -> Void) {
         let handler = self.handler
         if self.channel.eventLoop.inEventLoop {
-            handler.value.exemptFromIdleTimeout()
+            body(handler.value)
         } else {
-            self.channel.eventLoop.execute { handler.value.exemptFromIdleTimeout() }
+            self.channel.eventLoop.execute { body(handler.value) }
         }
     }
 
