@@ -249,8 +249,6 @@ final class ManagerDriver: @unchecked Sendable {
         case .postCompleted(let id, let setCookies):
             self.cookies.store(setCookies, now: now)
             actions = self.machine.postCompleted(id, now: now)
-            // Nothing more to POST: what was written has left.
-            if !actions.contains(where: { if case .post = $0 { true } else { false } }) { self.reportDrain() }
         case .postFailed(let id, let error):
             actions = self.machine.postFailed(id, error, now: now)
         case .webSocketOpened(let id):
@@ -382,6 +380,8 @@ final class ManagerDriver: @unchecked Sendable {
                 }
             case .cancelTimer(let timer):
                 self.timers.removeValue(forKey: timer)?.cancel()
+            case .manager(.drain):
+                self.reportDrain()
             case .manager(let event):
                 self.events.yield(event)
             case .socket(let namespace, let event):

@@ -89,6 +89,19 @@ public struct EngineStateMachine: Sendable {
         }
     }
 
+    /// Nothing waits to be written: the write buffer is empty and no polling POST is in
+    /// flight (engine.io-client emits `drain` then).
+    public var isDrained: Bool {
+        guard self.writeBuffer.isEmpty else { return false }
+        switch self.state {
+        case .open(let session), .closing(let session, _):
+            if case .polling(let polling) = session.transport { return polling.postInFlight == nil }
+            return true
+        case .idle, .opening, .closed:
+            return true
+        }
+    }
+
     /// Whether a write would leave now (for volatile emits, socket.io-client `emit`):
     /// open, not upgrading, and a WebSocket or a polling transport without a POST in flight.
     public var isWritable: Bool {

@@ -24,8 +24,9 @@ public enum ManagerEvent: Sendable, Hashable {
     /// `packetCreate` events). Reported by a driver when asked, for debugging.
     case enginePacket(PacketDirection, EnginePacket)
     /// The transport's write buffer emptied after a write (the reference's engine `drain`):
-    /// over WebSocket once the frames are handed to the kernel, over polling once a POST is
-    /// answered and nothing waits for the next. Reported by a driver when asked.
+    /// over polling the machine says so when a POST is answered and nothing waits for the next;
+    /// over WebSocket the driver does, once the frames are handed to the kernel. Drivers pass
+    /// it on only when asked.
     case drain
 }
 

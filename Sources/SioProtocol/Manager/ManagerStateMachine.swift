@@ -288,7 +288,10 @@ public struct ManagerStateMachine: Sendable {
 
     /// A polling POST answered 200.
     public mutating func postCompleted(_ id: ConnectionID, now: Int64) -> [ManagerAction] {
-        self.withEngine(id, now: now) { $0.postCompleted(id.transport, now: now) }
+        var actions = self.withEngine(id, now: now) { $0.postCompleted(id.transport, now: now) }
+        // engine.io-client `onDrain`: the POST's packets have left and none waits for another.
+        if id.engine == self.engineGeneration, self.engine?.isDrained == true { actions.append(.manager(.drain)) }
+        return actions
     }
 
     /// A polling POST failed.

@@ -350,11 +350,12 @@ import Testing
         let body = "0" + ManagerHarness.handshake + "\u{1e}" + #"42["welcome"]"# + "\u{1e}" + #"40{"sid":"P1"}"#
         let lines = h.run { $0.pollCompleted(id, body: body, now: $1) }
         #expect(lines == ["manager open", "POST 40", "/ event welcome []", "/ connect P1", "GET"])
-        #expect(h.run { $0.postCompleted(id, now: $1) } == [])
+        #expect(h.run { $0.postCompleted(id, now: $1) } == ["manager drain"], "the CONNECT has left, nothing waits")
         #expect(try h.emit("a").1 == [#"POST 42["a"]"#])
         #expect(try h.emit("b").1 == [], "one POST in flight; the rest waits")
         #expect(try h.emit("c", [], EmitOptions(ack: EmitToken(1))).1 == [])
-        #expect(h.run { $0.postCompleted(id, now: $1) } == [#"POST 42["b"]|420["c"]"#])
+        #expect(h.run { $0.postCompleted(id, now: $1) } == [#"POST 42["b"]|420["c"]"#], "no drain while the rest waits")
+        #expect(h.run { $0.postCompleted(id, now: $1) } == ["manager drain"])
     }
 
     @Test func packetsTheEngineNeverSent_areResentAfterReconnecting_quirk29() throws {
@@ -559,7 +560,7 @@ extension ManagerPollingTests {
         let polling = try #require(h.polling)
         let handshake = #"{"sid":"E1","upgrades":["websocket"],"pingInterval":2000,"pingTimeout":1000,"maxPayload":1000000}"#
         #expect(h.run { $0.pollCompleted(polling, body: "0" + handshake, now: $1) } == ["manager open", "POST 40", "open websocket", "GET"])
-        #expect(h.run { $0.postCompleted(polling, now: $1) } == [])
+        #expect(h.run { $0.postCompleted(polling, now: $1) } == ["manager drain"])
         #expect(try h.emit("early").0 == .buffered, "not connected yet")
         let probe = try #require(h.webSocket)
         #expect(h.run { $0.webSocketOpened(probe, now: $1) } == ["> 2probe"])
