@@ -127,7 +127,7 @@ let package = Package(
             path: "Benchmarks/sioclient-bench"
         ),
         .testTarget(name: "SioJSONTests", dependencies: ["SioJSON"]),
-        .testTarget(name: "SiodCoreTests", dependencies: ["SiodCore", "RPC", "SioJSON", "SioProtocol", "siod-state-writer"]),
+        .testTarget(name: "SiodCoreTests", dependencies: ["SiodCore", "RPC", "SioJSON", "SioProtocol", "TestSupport", "siod-state-writer"]),
         // Run by SiodCoreTests and killed with SIGKILL in the middle of its state writes.
         .executableTarget(name: "siod-state-writer", dependencies: ["SiodCore", "SioJSON"], path: "Tests/SiodStateWriter"),
         .testTarget(

@@ -1,6 +1,7 @@
 import Foundation
 import SioJSON
 import Testing
+import TestSupport
 @testable import SiodCore
 
 /// `kill -9` while the state is being written leaves the previous or the new state.
@@ -39,26 +40,19 @@ import Testing
         process.arguments = [directory]
         let output = Pipe()
         process.standardOutput = output
-        let (chunks, continuation) = AsyncStream.makeStream(of: Data.self)
-        output.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            if !chunk.isEmpty { continuation.yield(chunk) }
-        }
         let exited = AsyncStream.makeStream(of: Void.self)
         process.terminationHandler = { _ in
             exited.continuation.yield()
             exited.continuation.finish()
-            continuation.finish()
         }
         try process.run()
+        // Read by a thread in read(2), which ends with the output (the handle is its to close).
         var seen = 0
-        for await _ in chunks {
+        for await _ in chunks(of: output.fileHandleForReading) {
             seen += 1
             if seen >= afterChunks { break }
         }
         kill(process.processIdentifier, SIGKILL)
         for await _ in exited.stream {}
-        output.fileHandleForReading.readabilityHandler = nil
-        try? output.fileHandleForReading.close()
     }
 }

@@ -121,6 +121,27 @@ public final class OneShot<Value: Sendable>: Sendable {
 /// `_dispatch_event_loop_drain` when a pipe's descriptor number was reused after a source on
 /// it had been cancelled but not yet torn down). The thread ends at the pipe's end, and keeps
 /// the collector, and so the descriptor, alive until then.
+/// The chunks read from `handle`, as they come, until its end: read by a thread of its own
+/// in read(2), never by FileHandle's dispatch source (its `readabilityHandler` set to nil while
+/// a read is in flight, then the handle closed, crashes libdispatch now and then). The thread
+/// keeps the handle until the end of the output, so the caller must not close it.
+public func chunks(of handle: FileHandle) -> AsyncStream<Data> {
+    let (stream, continuation) = AsyncStream.makeStream(of: Data.self)
+    let thread = Thread {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            continuation.yield(Data(buffer[..<count]))
+        }
+        continuation.finish()
+        withExtendedLifetime(handle) {}
+    }
+    thread.start()
+    return stream
+}
+
 final class PipeCollector: Sendable {
     let pipe = Pipe()
     let ended = OneShot<Bool>()

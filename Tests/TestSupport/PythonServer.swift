@@ -61,16 +61,10 @@ public final class PythonServer: @unchecked Sendable {
     public var url: String { "http://127.0.0.1:\(self.port)" }
 
     /// Waits for `PORT <n>` without blocking a thread of the cooperative pool: the pipe is read
-    /// by FileHandle's own dispatch source.
+    /// by a thread of its own (``chunks(of:)``); the 20 s bound ends a wait for a server that
+    /// died while another test's child still holds the pipe open.
     private static func readPort(from handle: FileHandle) async throws -> Int {
-        let (chunks, continuation) = AsyncStream.makeStream(of: Data.self)
-        // An empty read is not taken for the end of the output: another test's child process
-        // may hold the pipe open; the 20 s bound below ends a wait for a server that died.
-        handle.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            if !chunk.isEmpty { continuation.yield(chunk) }
-        }
-        defer { handle.readabilityHandler = nil }
+        let chunks = TestSupport.chunks(of: handle)
         do {
             return try await withDeadline(.seconds(20)) {
                 var buffer = Data()
