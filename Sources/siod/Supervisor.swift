@@ -16,10 +16,10 @@ struct Supervisor: Service {
     static let statusInterval: Duration = .seconds(1)
 
     /// Runs until the group shuts down gracefully (or is cancelled).
-    func run() async throws {
+    func run() async {
         let (changes, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         self.daemon.observeChanges { signal.yield() }
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.reportStatus(changes) }
                 if let watchdog = self.watchdog {
