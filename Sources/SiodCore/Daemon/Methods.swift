@@ -98,9 +98,9 @@ extension Daemon {
                 let sockets = try p.optionalStringSet("sockets")
                 let events = try p.optionalStringSet("events")
                 let engine = try p.optionalBool("engine") ?? false
-                if engine { registry.reportEnginePackets() }
+                if engine { registry.startReporting(engine: true) }
                 let outgoing = try p.optionalBool("outgoing") ?? false
-                if outgoing { registry.reportOutgoing() }
+                if outgoing { registry.startReporting(engine: false) }
                 let id = subscriptions.add(connection: context.connection, sockets: sockets, events: events, engine: engine, outgoing: outgoing)
                 // The response goes first, then the notifications.
                 context.afterResponse { subscriptions.activate(id) }

@@ -5,7 +5,7 @@ import SioProtocol
 
 /// A socket the daemon holds under a name: what `socket.open` asked for, the client socket
 /// lent to it, and what changes while it lives (auth, session ID, counters).
-final class NamedSocket: Sendable {
+final class NamedSocket: RegistryEntry, Sendable {
     let name: String
     let request: SocketOpenRequest
     /// The `socket.open` params as given (saved for persistent sockets, shown in `daemon.info`).
@@ -46,8 +46,6 @@ final class NamedSocket: Sendable {
         self.fromConfig = fromConfig
         self.mutable = NIOLockedValueBox(Mutable(auth: auth, sessionId: sessionId))
     }
-
-    var isPersistent: Bool { self.request.lifetime == .persistent }
 
     /// The CONNECT payload: the auth object with the session ID merged under its key.
     var connectAuth: JSON {

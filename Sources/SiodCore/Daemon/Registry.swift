@@ -13,25 +13,13 @@ import Systemd
 /// the disk: state files are written (and fsynced) on NIO's thread pool, never on an event loop
 /// or the cooperative pool.
 final class Registry: Sendable {
-    private struct State: Sendable {
-        var placement = SocketPlacement()
-        var loops = LoopPlacement(loops: Array(MultiThreadedEventLoopGroup.singleton.makeIterator()))
-        var sockets: [String: NamedSocket] = [:]
-        var managers: [SocketPlacement.ManagerID: Manager] = [:]
-        var saved: DaemonState
-        var generation = 0
-        var config = ConfigFile()
-        var closing = false
-        /// Set once a client subscribed with `engine: true`: Managers then report packets.
-        var reportsEnginePackets = false
-        /// Set once a client subscribed with `outgoing: true`: Managers then report the events
-        /// their sockets write.
-        var reportsOutgoing = false
-    }
-
-    private let state: NIOLockedValueBox<State>
+    private typealias Machine = RegistryMachine<NamedSocket, Manager>
+    /// The bookkeeping (its rules are ``RegistryMachine``'s). Managers are created and sockets
+    /// added under this lock, so that two opens of one name, or a close and an open of one
+    /// namespace, reach the Manager in the order the machine decided them.
+    private let machine: NIOLockedValueBox<Machine>
     private let store: StateStore
-    /// The generation last written to the store (writes happen outside `state`'s lock).
+    /// The generation last written to the store (writes happen outside the machine's lock).
     private let written = NIOLockedValueBox(0)
     let subscriptions: Subscriptions
     /// Called when what `STATUS=` shows may have changed (sockets, connections, last error).
@@ -47,7 +35,7 @@ final class Registry: Sendable {
 
     init(store: StateStore, saved: DaemonState, subscriptions: Subscriptions, logger: Logger) {
         self.store = store
-        self.state = NIOLockedValueBox(State(saved: saved))
+        self.machine = NIOLockedValueBox(Machine(saved: saved, loops: Array(MultiThreadedEventLoopGroup.singleton.makeIterator())))
         self.subscriptions = subscriptions
         self.logger = logger
     }
@@ -55,109 +43,70 @@ final class Registry: Sendable {
     // MARK: - Lookups
 
     func socket(_ name: String) throws(RPCError) -> NamedSocket {
-        guard let socket = self.state.withLockedValue({ $0.sockets[name] }) else { throw .noSuchSocket(name) }
+        guard let socket = self.machine.withLockedValue({ $0.sockets[name] }) else { throw .noSuchSocket(name) }
         return socket
     }
 
     var all: [NamedSocket] {
-        self.state.withLockedValue { $0.sockets.values.sorted { $0.name < $1.name } }
+        self.machine.withLockedValue { $0.sockets.values.sorted { $0.name < $1.name } }
     }
 
     var counts: (sockets: Int, connected: Int, managers: Int) {
-        let (sockets, managers) = self.state.withLockedValue { (Array($0.sockets.values), $0.managers.count) }
+        let (sockets, managers) = self.machine.withLockedValue { (Array($0.sockets.values), $0.managers.count) }
         return (sockets.count, sockets.count { $0.socket.connected }, managers)
     }
 
     // MARK: - Opening and closing
-
-    enum Origin: Sendable {
-        /// `socket.open` from RPC connection `id`.
-        case client(Int)
-        /// The configuration file.
-        case config
-        /// The state store (a persistent socket of an earlier run).
-        case restored
-    }
 
     /// Opens socket `request.name`, or returns the status of the one already open with the
     /// same options. A new Manager lives on `eventLoop` when given (the loop of the RPC
     /// connection that opened it, so that its emits and their answers need no hop between
     /// threads when that client uses it), unless ``LoopPlacement`` spreads it elsewhere.
     @discardableResult
-    func open(_ request: SocketOpenRequest, params: JSON, origin: Origin, eventLoop: (any EventLoop)? = nil) throws(RPCError) -> JSON {
-        let options: ManagerOptions
-        options = try request.connection.managerOptions()
-        let opened = self.state.withLockedValue { state -> Result<(NamedSocket, isNew: Bool), RPCError> in
-            guard !state.closing else { return .failure(.shuttingDown) }
-            if let existing = state.sockets[request.name] {
-                if existing.fromConfig, case .client = origin {
-                    return .failure(.socketExists(request.name, "in the configuration file"))
+    func open(_ request: SocketOpenRequest, params: JSON, origin: OpenOrigin, eventLoop: (any EventLoop)? = nil) throws(RPCError) -> JSON {
+        let options = try request.connection.managerOptions()
+        let opened = self.machine.withLockedValue { machine -> Result<(NamedSocket, Machine.Save?), RPCError> in
+            let plan: Machine.OpenPlan
+            do throws(RPCError) {
+                switch try machine.open(request, params: params, origin: origin, preferring: eventLoop) {
+                case .existing(let named): return .success((named, nil))
+                case .open(let planned): plan = planned
                 }
-                guard existing.request == request else { return .failure(.socketExists(request.name, "with other options")) }
-                return .success((existing, false))
-            }
-            let placed: SocketPlacement.Outcome
-            do {
-                placed = try state.placement.place(
-                    name: request.name, namespace: request.namespace, connection: request.connection, forceNew: request.forceNew
-                )
             } catch {
-                return .failure(.socketExists(request.name, ""))
+                return .failure(error)
             }
-            if case .created(let id) = placed {
-                let loop = state.loops.place(preferring: eventLoop)
-                do throws(ClientError) {
-                    let forwarder = ManagerEventForwarder(registry: self, id: id)
+            do throws(ClientError) {
+                if let loop = plan.newManagerLoop {
+                    let forwarder = ManagerEventForwarder(registry: self, id: plan.managerID)
                     let manager = try Manager(
                         url: request.connection.url, options: options, eventLoop: loop, logger: self.logger,
                         eventHandler: { forwarder.forward($0) }
                     )
-                    manager.reportsEnginePackets = state.reportsEnginePackets
-                    if state.reportsOutgoing { manager.reportOutgoingEvents(true) }
-                    state.managers[id] = manager
-                } catch {
-                    state.loops.release(loop)
-                    _ = state.placement.remove(name: request.name)
-                    return .failure(.invalidParams("url", error.description))
+                    manager.reportsEnginePackets = machine.reportsEnginePackets
+                    if machine.reportsOutgoing { manager.reportOutgoingEvents(true) }
+                    machine.managerCreated(manager, plan: plan)
                 }
-            }
-            guard let manager = state.managers[placed.manager] else { return .failure(.internalError("manager lost")) }
-            let persistent = request.lifetime == .persistent
-            let record = RegistryRules.recordOnOpen(
-                state.saved.sockets[request.name] ?? SocketRecord(sessionId: SessionID.generate()),
-                params: params, persistent: persistent, fromConfig: origin.isConfig
-            )
-            let auth = (persistent ? record.auth : nil) ?? request.auth
-            let owner: Int? = if case .client(let id) = origin, request.lifetime == .connection { id } else { nil }
-            let connectAuth = NamedSocket.connectAuth(auth: auth, sessionId: record.sessionId, session: request.session)
-            var socketOptions = request.socketOptions
-            socketOptions.auth = .value(connectAuth)
-            let socket: Socket
-            let forwarder = SocketEventForwarder(registry: self)
-            do throws(ClientError) {
-                socket = try manager.socket(
-                    request.namespace, options: socketOptions,
-                    recovery: persistent ? record.recovery : nil,
-                    eventHandler: { forwarder.forward($0) }
+                guard let manager = machine.manager(for: plan) else { return .failure(.internalError("manager lost")) }
+                var socketOptions = request.socketOptions
+                socketOptions.auth = .value(plan.connectAuth)
+                let forwarder = SocketEventForwarder(registry: self)
+                let socket = try manager.socket(
+                    request.namespace, options: socketOptions, recovery: plan.recovery, eventHandler: { forwarder.forward($0) }
                 )
+                let named = NamedSocket(
+                    name: request.name, request: request, params: params, managerID: plan.managerID, manager: manager,
+                    socket: socket, owner: plan.owner, fromConfig: origin.isConfig, auth: plan.auth, sessionId: plan.record.sessionId
+                )
+                forwarder.named.withLockedValue { $0 = named }
+                return .success((named, machine.opened(named, plan: plan)))
             } catch {
-                _ = state.placement.remove(name: request.name)
-                return .failure(.invalidParams("namespace", error.description))
+                let field = machine.manager(for: plan) == nil ? "url" : "namespace"
+                machine.openFailed(plan)?.shutdown()
+                return .failure(.invalidParams(field, error.description))
             }
-            let named = NamedSocket(
-                name: request.name, request: request, params: params, managerID: placed.manager, manager: manager,
-                socket: socket, owner: owner, fromConfig: origin.isConfig, auth: auth, sessionId: record.sessionId
-            )
-            forwarder.named.withLockedValue { $0 = named }
-            state.sockets[request.name] = named
-            if state.saved.sockets[request.name] != record {
-                state.saved.sockets[request.name] = record
-                state.generation += 1
-            }
-            return .success((named, true))
         }
-        let (named, isNew) = try opened.get()
-        guard isNew else { return named.status }
+        let (named, save) = try opened.get()
+        guard let save else { return named.status }
         self.logger.info(
             "socket opened",
             metadata: [
@@ -169,7 +118,7 @@ final class Registry: Sendable {
         // A persistent socket is on disk before the call returns; a new name's session ID
         // may wait a moment, so that opening thousands of sockets writes the file a few times,
         // not thousands (a clean stop saves it anyway).
-        if named.isPersistent { self.saveQuietly() } else { self.saveSoon() }
+        self.save(save)
         self.changed()
         return named.status
     }
@@ -177,36 +126,23 @@ final class Registry: Sendable {
     /// Disconnects socket `name` and forgets it (a persistent one is not reopened); its session
     /// ID stays, so a socket opened later under the same name has it too.
     func close(_ name: String) throws(RPCError) {
-        let removed = self.state.withLockedValue { state -> (NamedSocket, Manager?)? in
-            guard let named = state.sockets.removeValue(forKey: name) else { return nil }
-            var emptied: Manager?
-            if let (id, isEmpty) = state.placement.remove(name: name), isEmpty {
-                emptied = state.managers.removeValue(forKey: id)
-                if let emptied { state.loops.release(emptied.eventLoop) }
-            }
-            if named.isPersistent, let record = state.saved.sockets[name] {
-                state.saved.sockets[name] = RegistryRules.recordOnClose(record)
-                state.generation += 1
-            }
+        let closed = self.machine.withLockedValue { machine -> Machine.Closed? in
+            guard let closed = machine.close(name) else { return nil }
             // Under the lock (both only queue an input): a socket opened next on the freed
             // namespace must reach the Manager after this one has left it.
-            named.socket.close()
-            emptied?.shutdown()
-            return (named, emptied)
+            closed.named.socket.close()
+            closed.emptied?.shutdown()
+            return closed
         }
-        guard let (named, _) = removed else { throw .noSuchSocket(name) }
+        guard let closed else { throw .noSuchSocket(name) }
         self.logger.info("socket closed", metadata: ["socket": "\(name)"])
-        // Only a persistent socket's record changes (the session ID stays): saving for every
-        // close made closing 10,000 sockets (their connection ending, siod stopping) write
-        // the whole state 10,000 times, minutes of CPU.
-        if named.isPersistent { self.saveQuietly() }
+        self.save(closed.save)
         self.changed()
     }
 
     /// Closes the `lifetime: "connection"` sockets of RPC connection `id`.
     func closeOwned(by id: Int) {
-        let names = self.state.withLockedValue { $0.sockets.values.filter { $0.owner == id }.map(\.name) }
-        for name in names { try? self.close(name) }
+        for name in self.machine.withLockedValue({ $0.owned(by: id) }) { try? self.close(name) }
     }
 
     // MARK: - Changing a socket
@@ -217,11 +153,7 @@ final class Registry: Sendable {
         let named = try self.socket(name)
         named.mutable.withLockedValue { $0.auth = auth }
         named.socket.setAuth(named.connectAuth)
-        guard named.isPersistent else { return saved(.success(())) }
-        self.state.withLockedValue { state in
-            state.saved.sockets[name]?.auth = auth
-            state.generation += 1
-        }
+        guard self.machine.withLockedValue({ $0.authSet(auth, of: named) }) == .now else { return saved(.success(())) }
         self.saveInBackground(saved)
     }
 
@@ -232,33 +164,17 @@ final class Registry: Sendable {
         let value = sessionId ?? SessionID.generate()
         named.mutable.withLockedValue { $0.sessionId = value }
         named.socket.setAuth(named.connectAuth)
-        self.state.withLockedValue { state in
-            state.saved.sockets[name, default: SocketRecord(sessionId: value)].sessionId = value
-            state.generation += 1
-        }
+        _ = self.machine.withLockedValue { $0.sessionSet(value, of: name) }
         self.saveInBackground { saved($0.map { value }) }
     }
 
-    /// Turns on Engine.IO packet reports on every Manager, now and later (the first
-    /// `events.subscribe` with `engine: true`; they stay on, filtered at the subscriptions).
-    func reportEnginePackets() {
-        let managers = self.state.withLockedValue { state -> [Manager] in
-            guard !state.reportsEnginePackets else { return [] }
-            state.reportsEnginePackets = true
-            return Array(state.managers.values)
+    /// Turns on Engine.IO packet reports (`engine: true`) or reports of written events
+    /// (`outgoing: true`) on every Manager, now and later: the first subscription that asks
+    /// turns them on, and they stay on, filtered at the subscriptions.
+    func startReporting(engine: Bool) {
+        for manager in self.machine.withLockedValue({ $0.startReporting(engine: engine) }) {
+            if engine { manager.reportsEnginePackets = true } else { manager.reportOutgoingEvents(true) }
         }
-        for manager in managers { manager.reportsEnginePackets = true }
-    }
-
-    /// Turns on reports of written events on every Manager, now and later (the first
-    /// `events.subscribe` with `outgoing: true`; they stay on, filtered at the subscriptions).
-    func reportOutgoing() {
-        let managers = self.state.withLockedValue { state -> [Manager] in
-            guard !state.reportsOutgoing else { return [] }
-            state.reportsOutgoing = true
-            return Array(state.managers.values)
-        }
-        for manager in managers { manager.reportOutgoingEvents(true) }
     }
 
     // MARK: - Configuration
@@ -274,10 +190,7 @@ final class Registry: Sendable {
     /// Applies `config`: opens new sockets, reopens changed ones, closes removed ones, leaves
     /// the others connected. Checked first, so a refused configuration changes nothing.
     func apply(_ config: ConfigFile) throws(RPCError) -> ReloadOutcome {
-        let (old, sockets) = self.state.withLockedValue { ($0.config, $0.sockets) }
-        let plan = try RegistryRules.reload(
-            from: old, to: config, open: sockets.mapValues { RegistryRules.OpenSocket(fromConfig: $0.fromConfig, params: $0.params) }
-        )
+        let plan = try self.machine.withLockedValue { machine in Result { () throws(RPCError) in try machine.reloadPlan(to: config) } }.get()
         // TLS files are read now, so that one the file names and siod cannot read refuses it.
         for name in plan.reopen + plan.open {
             do { _ = try config.sockets[name]?.connection.managerOptions() } catch {
@@ -299,19 +212,14 @@ final class Registry: Sendable {
             try self.open(request, params: config.params[name] ?? .null, origin: .config)
             outcome.opened.append(name)
         }
-        self.state.withLockedValue { $0.config = config }
+        self.machine.withLockedValue { $0.configApplied(config) }
         return outcome
     }
 
     /// Reopens the persistent sockets of an earlier run (those the configuration does not
     /// declare); a record that no longer parses is logged and kept.
     func restorePersistent() {
-        let reopen = self.state.withLockedValue { state in
-            let (changed, reopen) = RegistryRules.restore(&state.saved, config: state.config)
-            if changed { state.generation += 1 }
-            return reopen
-        }
-        for (name, params) in reopen {
+        for (name, params) in self.machine.withLockedValue({ $0.restore() }) {
             do {
                 let request = try SocketOpenRequest(params: params)
                 try self.open(request, params: params, origin: .restored)
@@ -328,19 +236,13 @@ final class Registry: Sendable {
     /// `daemon` or `connection` send DISCONNECT, persistent ones just close the transport.
     @discardableResult
     func shutdown() -> [EventLoopFuture<Void>] {
-        let (sockets, managers) = self.state.withLockedValue { state -> ([NamedSocket], [SocketPlacement.ManagerID: Manager]) in
-            state.closing = true
-            return (Array(state.sockets.values), state.managers)
+        let shutdown = self.machine.withLockedValue { $0.shutdown() }
+        self.machine.withLockedValue { machine in
+            for named in shutdown.persistent { _ = machine.recoveryChanged(named.socket.recovery, of: named.name) }
         }
-        for named in sockets where named.isPersistent { self.noteRecovery(of: named) }
         self.saveQuietly()
-        // Persistent sockets leave without DISCONNECT, so that a server with connection state
-        // recovery keeps their sessions for the next siod; the others say goodbye.
-        for (id, manager) in managers {
-            let persistent = Set(sockets.filter { $0.managerID == id && $0.isPersistent }.map(\.request.namespace))
-            manager.shutdown(keepingSessionsOf: persistent)
-        }
-        return managers.values.map(\.shutdownFuture)
+        for (manager, keeping) in shutdown.managers { manager.shutdown(keepingSessionsOf: keeping) }
+        return shutdown.managers.map(\.manager.shutdownFuture)
     }
 
     // MARK: - Event pumps
@@ -394,8 +296,7 @@ final class Registry: Sendable {
         switch event {
         case .connect, .disconnect:
             guard named.isPersistent else { break }
-            self.noteRecovery(of: named)
-            self.saveSoon()
+            self.save(self.machine.withLockedValue { $0.recoveryChanged(named.socket.recovery, of: name) })
         default:
             break
         }
@@ -405,7 +306,7 @@ final class Registry: Sendable {
     /// the Manager's current reconnection attempt.
     fileprivate func managerEvent(_ event: ManagerEvent, id: SocketPlacement.ManagerID, attempt: inout Int) {
         guard let notification = Notifications.manager(event, attempt: &attempt) else { return }
-        let names = self.state.withLockedValue { $0.placement.sockets(on: id) }
+        let names = self.machine.withLockedValue { $0.names(on: id) }
         for name in names {
             self.subscriptions.publish(notification.method, socket: name, notification.params, engineOnly: notification.engineOnly)
         }
@@ -417,19 +318,9 @@ final class Registry: Sendable {
         self.onChange.withLockedValue { $0 }?.body()
     }
 
-    private func noteRecovery(of named: NamedSocket) {
-        guard let recovery = named.socket.recovery else { return }
-        self.state.withLockedValue { state in
-            guard var record = state.saved.sockets[named.name], record.open != nil, record.recovery != recovery else { return }
-            record.recovery = recovery
-            state.saved.sockets[named.name] = record
-            state.generation += 1
-        }
-    }
-
     /// Writes the state if it changed since the last write.
     func save() throws(RPCError) {
-        let (snapshot, generation) = self.state.withLockedValue { ($0.saved, $0.generation) }
+        let (snapshot, generation) = self.machine.withLockedValue { ($0.saved, $0.generation) }
         let result: Result<Void, StateError> = self.written.withLockedValue { written in
             guard generation > written else { return .success(()) }
             do throws(StateError) {
@@ -441,6 +332,15 @@ final class Registry: Sendable {
             }
         }
         if case .failure(let error) = result { throw .stateError(error) }
+    }
+
+    /// Carries out a machine's ``RegistryMachine/Save``.
+    private func save(_ save: Machine.Save) {
+        switch save {
+        case .none: break
+        case .now: self.saveQuietly()
+        case .soon: self.saveSoon()
+        }
     }
 
     private let saveScheduled = NIOLockedValueBox(false)
@@ -514,10 +414,4 @@ private final class ManagerEventForwarder: @unchecked Sendable {
 /// What ``Registry/onChange`` calls.
 struct ChangeObserver: Sendable {
     let body: @Sendable () -> Void
-}
-
-extension Registry.Origin {
-    var isConfig: Bool {
-        if case .config = self { true } else { false }
-    }
 }
