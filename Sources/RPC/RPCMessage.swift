@@ -15,7 +15,7 @@ public enum RPCMessage: Sendable, Hashable {
     public init(line: some Collection<UInt8>, maxBatchEntries: Int = RPCLimits().maxBatchEntries) {
         let value: JSON
         do {
-            value = try JSON(parsing: line, options: JSONParseOptions(dollarBinary: true))
+            value = try JSON(parsingRPC: line)
         } catch {
             self = .invalid(RPCResponse(id: .null, outcome: .failure(.parseError(error.description))))
             return

@@ -19,7 +19,7 @@ public struct RPCNotification: Sendable, Hashable {
         var object: JSONObject = ["jsonrpc": "2.0", "method": .string(self.method)]
         if let params = self.params { object["params"] = params }
         var out: [UInt8] = []
-        JSON.object(object).write(to: &out)
+        JSON.object(object).writeRPC(to: &out)
         out.append(UInt8(ascii: "\n"))
         return out
     }

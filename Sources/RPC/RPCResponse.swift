@@ -30,7 +30,7 @@ extension RPCResponse {
     /// The response as one `\n`-terminated line.
     public var line: [UInt8] {
         var out: [UInt8] = []
-        self.json.write(to: &out)
+        self.json.writeRPC(to: &out)
         out.append(UInt8(ascii: "\n"))
         return out
     }
@@ -38,7 +38,7 @@ extension RPCResponse {
     /// Responses of a batch as one array line.
     public static func batchLine(_ responses: [RPCResponse]) -> [UInt8] {
         var out: [UInt8] = []
-        JSON.array(responses.map(\.json)).write(to: &out)
+        JSON.array(responses.map(\.json)).writeRPC(to: &out)
         out.append(UInt8(ascii: "\n"))
         return out
     }

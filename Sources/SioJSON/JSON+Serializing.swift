@@ -1,27 +1,21 @@
 // Writing values as compact JSON text, as JavaScript's `JSON.stringify` does.
 
 extension JSON {
-    /// Appends the compact JSON text of this value to `out` (see ``serialized``); `.binary`
-    /// is written as `{"$binary":"<standard base64>"}`.
+    /// Appends the compact JSON text of this value to `out` (see ``serialized``).
     public func write(to out: inout [UInt8]) {
-        var attachments: [[UInt8]]? = nil
-        JSONWriter.write(self, to: &out, attachments: &attachments)
+        var binary = NodeBufferBinary()
+        JSONWriter.write(self, to: &out, binary: &binary)
     }
 
-    /// Appends the compact JSON text of this value to `out`, replacing each `.binary` by
-    /// `{"_placeholder":true,"num":N}` and appending its bytes to `attachments`, where `N` is
-    /// the attachment's index: depth-first, arrays in order, objects in member order
-    /// (socket.io-parser `deconstructPacket`, socket.io-protocol § Binary).
-    public func write(to out: inout [UInt8], attachments: inout [[UInt8]]) {
-        var collected: [[UInt8]]? = attachments
-        attachments = []
-        JSONWriter.write(self, to: &out, attachments: &collected)
-        attachments = collected ?? []
+    /// Appends the compact JSON text of this value to `out`, each `.binary` as `binary` writes
+    /// it (depth-first, arrays in order, objects in member order).
+    public func write(to out: inout [UInt8], binary: inout some JSONBinaryCoding) {
+        JSONWriter.write(self, to: &out, binary: &binary)
     }
 
     /// The compact JSON text, exactly as `JSON.stringify` writes it: no whitespace; `"`, `\`
     /// and control characters escaped, `/` and non-ASCII as they are; numbers as their text;
-    /// `.binary` as `{"$binary":"<base64>"}`.
+    /// `.binary` as a Node.js `Buffer`: `{"type":"Buffer","data":[…]}`.
     public var serialized: String {
         var out: [UInt8] = []
         self.write(to: &out)

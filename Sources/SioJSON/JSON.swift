@@ -1,9 +1,8 @@
 /// A JSON value that round-trips exactly, and can carry binary.
 ///
 /// Numbers keep the text they were written with (integers beyond 2^53 survive), objects keep
-/// their members in the order written. `.binary` is not JSON: Socket.IO carries it as an
-/// attachment (`{"_placeholder":true,"num":N}`, socket.io-protocol § Binary), siod's RPC as
-/// `{"$binary":"<base64>"}`.
+/// their members in the order written. `.binary` is not JSON: each format that carries bytes
+/// says how, with a ``JSONBinaryCoding``.
 public enum JSON: Sendable, Hashable {
     /// `null`.
     case null
@@ -17,6 +16,6 @@ public enum JSON: Sendable, Hashable {
     case array([JSON])
     /// An object, members in the order written.
     case object(JSONObject)
-    /// Bytes: an attachment in Socket.IO, `{"$binary": …}` in siod's RPC.
+    /// Bytes, written and read as a ``JSONBinaryCoding`` says.
     case binary([UInt8])
 }

@@ -4,7 +4,7 @@
 /// accept only texts that conform to the grammar, and may limit nesting depth).
 public struct JSONError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What went wrong, without the position: compare with the static members, e.g.
-    /// `error.code == .illegalAttachments`.
+    /// `error.code == .tooDeep`.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: Sendable, Hashable {
             case unexpectedEnd
@@ -14,8 +14,7 @@ public struct JSONError: Error, Sendable, Hashable, CustomStringConvertible {
             case invalidNumber
             case trailingData
             case tooDeep
-            case illegalAttachments
-            case invalidBase64
+            case invalidBinary(String)
         }
 
         private let base: Base
@@ -39,11 +38,10 @@ public struct JSONError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let trailingData = Code(.trailingData)
         /// Arrays and objects nest deeper than ``JSONScanner/maximumDepth``.
         public static let tooDeep = Code(.tooDeep)
-        /// A Socket.IO placeholder whose `num` is not an index into the attachments
-        /// (socket.io-parser `_reconstructPacket`).
-        public static let illegalAttachments = Code(.illegalAttachments)
-        /// A `{"$binary": …}` object whose string is not standard padded base64 (RFC 4648 § 4).
-        public static let invalidBase64 = Code(.invalidBase64)
+        /// An object that stands for bytes in the parse's ``JSONBinaryCoding`` and does not
+        /// hold them, e.g. `illegal attachments` (a Socket.IO placeholder whose `num` names no
+        /// attachment) or `invalid base64`.
+        public static func invalidBinary(_ reason: String) -> Code { Code(.invalidBinary(reason)) }
 
         /// A short message, e.g. `illegal attachments` (socket.io-parser's wording).
         public var description: String {
@@ -55,8 +53,7 @@ public struct JSONError: Error, Sendable, Hashable, CustomStringConvertible {
             case .invalidNumber: "invalid number"
             case .trailingData: "trailing data"
             case .tooDeep: "nesting too deep"
-            case .illegalAttachments: "illegal attachments"
-            case .invalidBase64: "invalid base64"
+            case .invalidBinary(let reason): reason
             }
         }
     }
@@ -64,7 +61,7 @@ public struct JSONError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What went wrong.
     public let code: Code
     /// Offset of the offending byte from the start of the input (the input's length when it
-    /// ended early; the object's `{` for attachment and base64 errors).
+    /// ended early; the object's `{` for ``Code/invalidBinary(_:)``).
     public let byteOffset: Int
     /// The offending byte, when there is one.
     private let byte: UInt8?

@@ -1,7 +1,7 @@
 /// Builds a ``JSON`` tree from bytes in one pass, using the scanner's grammar.
 ///
 /// Recursion is bounded by ``JSONScanner/maximumDepth``. Objects are checked for Socket.IO
-/// placeholders and `$binary` as they close, as the options ask.
+/// objects that stand for bytes as they close, as the options ask.
 struct JSONParser {
     private let buffer: UnsafeBufferPointer<UInt8>
     private let options: JSONParseOptions
@@ -133,24 +133,14 @@ struct JSONParser {
 
     // MARK: - Binary
 
-    /// Replaces a placeholder or `$binary` object by `.binary`, as the options ask.
+    /// Replaces an object that stands for bytes by `.binary`, as the options' format says.
     private func finish(_ object: JSONObject, at start: Int) throws(JSONError) -> JSON {
-        if let attachments = self.options.attachments, object["_placeholder"] == .bool(true) {
-            // socket.io-parser `_reconstructPacket`: `num` must be a number in 0..<count.
-            guard case .number(let num)? = object["num"], let position = num.intValue,
-                position >= 0, position < attachments.count
-            else {
-                throw JSONError(.illegalAttachments, at: start)
+        if let binary = self.options.binary {
+            do throws(JSONBinaryError) {
+                if let bytes = try binary.bytes(of: object) { return .binary(bytes) }
+            } catch {
+                throw JSONError(.invalidBinary(error.reason), at: start)
             }
-            return .binary(attachments[position])
-        }
-        if self.options.dollarBinary, object.members.count == 1, object.members[0].key == "$binary",
-            case .string(let text) = object.members[0].value
-        {
-            guard let bytes = Base64.decode(text) else {
-                throw JSONError(.invalidBase64, at: start)
-            }
-            return .binary(bytes)
         }
         return .object(object)
     }

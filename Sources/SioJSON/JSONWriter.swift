@@ -3,9 +3,8 @@
 /// control characters are escaped (`\b \f \n \r \t`, else `\u00xx` in lowercase hex), `/` and
 /// non-ASCII are written as they are; numbers are written as their text.
 enum JSONWriter {
-    /// Writes `value`. `.binary` becomes a Socket.IO placeholder appended to `attachments` when
-    /// it is non-nil, else `{"$binary":"<base64>"}`.
-    static func write(_ value: JSON, to out: inout [UInt8], attachments: inout [[UInt8]]?) {
+    /// Writes `value`, `.binary` as `binary` says.
+    static func write(_ value: JSON, to out: inout [UInt8], binary: inout some JSONBinaryCoding) {
         switch value {
         case .null:
             out.append(contentsOf: "null".utf8)
@@ -21,7 +20,7 @@ enum JSONWriter {
                 if position > 0 {
                     out.append(UInt8(ascii: ","))
                 }
-                self.write(element, to: &out, attachments: &attachments)
+                self.write(element, to: &out, binary: &binary)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let object):
@@ -32,21 +31,11 @@ enum JSONWriter {
                 }
                 self.writeString(member.key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                self.write(member.value, to: &out, attachments: &attachments)
+                self.write(member.value, to: &out, binary: &binary)
             }
             out.append(UInt8(ascii: "}"))
         case .binary(let bytes):
-            if let count = attachments?.count {
-                // socket.io-parser `deconstructPacket`: numbered in depth-first order.
-                out.append(contentsOf: #"{"_placeholder":true,"num":"#.utf8)
-                out.append(contentsOf: String(count).utf8)
-                out.append(UInt8(ascii: "}"))
-                attachments?.append(bytes)
-            } else {
-                out.append(contentsOf: #"{"$binary":""#.utf8)
-                Base64.encode(bytes, into: &out)
-                out.append(contentsOf: #""}"#.utf8)
-            }
+            binary.write(bytes, to: &out)
         }
     }
 

@@ -21,7 +21,8 @@ public struct RawJSON: Sendable, Hashable, CustomStringConvertible {
         self.bytes = bytes
     }
 
-    /// The compact text of `value` (``JSON/serialized``; `.binary` as `$binary`).
+    /// The compact text of `value` (``JSON/serialized``: `.binary` as `JSON.stringify` writes a
+    /// Node.js `Buffer`).
     public init(_ value: JSON) {
         var out: [UInt8] = []
         value.write(to: &out)

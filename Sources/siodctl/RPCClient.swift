@@ -48,7 +48,7 @@ final class RPCClient {
         try self.send(line)
         while true {
             guard let reply = try self.readLine() else { throw .unreachable("siod closed the connection") }
-            guard case .object(let object)? = try? JSON(parsing: reply, options: JSONParseOptions(dollarBinary: false)) else { continue }
+            guard case .object(let object)? = try? JSON(parsing: reply) else { continue }
             // Notifications (no id) that arrive meanwhile are not ours.
             guard object["id"] == .number(JSONNumber(id)) else { continue }
             if let error = object["error"] { throw .rpc(error) }

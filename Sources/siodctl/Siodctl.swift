@@ -70,7 +70,7 @@ extension ParsableCommand {
 
 /// Parses a command-line JSON value, naming it in the error.
 func parseJSON(_ text: String, _ what: String) throws(ClientFailure) -> JSON {
-    do { return try JSON(parsing: Array(text.utf8), options: JSONParseOptions(dollarBinary: false)) } catch {
+    do { return try JSON(parsing: Array(text.utf8)) } catch {
         throw .usage("\(what) is not valid JSON (quote strings: '\"text\"'): \(text)")
     }
 }

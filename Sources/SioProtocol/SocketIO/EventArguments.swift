@@ -21,10 +21,10 @@ public struct EventArguments: Sendable, Hashable {
     /// (socket.io-parser `deconstructPacket`).
     public init(_ values: [JSON]) {
         var bytes: [UInt8] = []
-        var attachments: [[UInt8]] = []
-        JSON.array(values).write(to: &bytes, attachments: &attachments)
+        var attachments = Attachments()
+        JSON.array(values).write(to: &bytes, binary: &attachments)
         self.text = RawJSON(unchecked: bytes)
-        self.attachments = attachments
+        self.attachments = attachments.attachments
     }
 
     /// No arguments.
@@ -32,7 +32,7 @@ public struct EventArguments: Sendable, Hashable {
 
     /// The arguments as values, with binary attachments in place of their placeholders.
     public func values() throws(JSONError) -> [JSON] {
-        let options = JSONParseOptions(attachments: self.attachments.isEmpty ? nil : self.attachments)
+        let options = JSONParseOptions(binary: self.attachments.isEmpty ? nil : Attachments(self.attachments))
         guard case .array(let values) = try self.text.decode(options: options) else { return [] }
         return values
     }

@@ -55,7 +55,7 @@ public struct ConfigFile: Sendable, Hashable {
             return
         }
         let json: JSON
-        do { json = try JSON(parsing: bytes, options: JSONParseOptions(dollarBinary: true)) } catch {
+        do { json = try JSON(parsingRPC: bytes) } catch {
             throw ConfigError(path: path, reason: "not valid JSON: \(error)")
         }
         guard case .object(let root) = json else { throw ConfigError(path: path, reason: "the top level must be an object") }

@@ -90,7 +90,7 @@ enum Notifications {
         guard !arguments.attachments.isEmpty else { return arguments.text.bytes }
         guard let values = try? arguments.values() else { return Array("[]".utf8) }
         var out: [UInt8] = []
-        JSON.array(values).write(to: &out)
+        JSON.array(values).writeRPC(to: &out)
         return out
     }
 }

@@ -54,7 +54,7 @@ public struct StateStore: Sendable {
         }
         guard let bytes = read else { return DaemonState() }
         let json: JSON
-        do { json = try JSON(parsing: bytes) } catch { throw .invalid("\(self.path) is not valid JSON: \(error)") }
+        do { json = try JSON(parsingRPC: bytes) } catch { throw .invalid("\(self.path) is not valid JSON: \(error)") }
         return try DaemonState(json: json)
     }
 
@@ -62,7 +62,7 @@ public struct StateStore: Sendable {
     public func save(_ state: DaemonState) throws(StateError) {
         try self.makeDirectory()
         var bytes: [UInt8] = []
-        state.json.write(to: &bytes)
+        state.json.writeRPC(to: &bytes)
         bytes.append(UInt8(ascii: "\n"))
         let temporary = self.path + ".tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
