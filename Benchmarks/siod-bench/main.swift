@@ -164,7 +164,15 @@ func pythonRun(_ arguments: [String]) throws -> Sample {
     let serverCPU = cpuSeconds(server)
     let child = try Child(python, [pyScript] + arguments)
     let result = try child.readJSON()
-    child.process.waitUntilExit()
+    // The report comes before the client disconnects. After a polling run the Python process
+    // sometimes outlives its own disconnect by one ping interval (25 s: its engine.io loops end
+    // at once, then uvloop's shutdown waits); that wait is not measured, so it is not waited for.
+    let exited = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async { child.process.waitUntilExit(); exited.signal() }
+    if exited.wait(timeout: .now() + 2) == .timedOut {
+        child.process.terminate()
+        exited.wait()
+    }
     let seconds = result["seconds"] as? Double ?? 0
     var sample = Sample(rate: result["rate"] as? Double ?? 0, clientCPU: result["cpu"] as? Double ?? 0, serverCPU: cpuSeconds(server) - serverCPU, seconds: seconds)
     sample.latencies = result["latencies"] as? [Double] ?? []
