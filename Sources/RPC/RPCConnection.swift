@@ -10,12 +10,21 @@ public struct PeerCredentials: Sendable, Hashable {
     public var uid: UInt32
     /// The peer's effective group id.
     public var gid: UInt32
+    /// The peer's supplementary groups as the kernel knew them at connect time
+    /// (`SO_PEERGROUPS`), not as the user database says.
+    public var groups: [UInt32]
 
     /// Credentials.
-    public init(pid: Int32, uid: UInt32, gid: UInt32) {
+    public init(pid: Int32, uid: UInt32, gid: UInt32, groups: [UInt32] = []) {
         self.pid = pid
         self.uid = uid
         self.gid = gid
+        self.groups = groups
+    }
+
+    /// Whether the peer is in group `gid`, as its effective or a supplementary group.
+    public func isMember(of gid: UInt32) -> Bool {
+        self.gid == gid || self.groups.contains(gid)
     }
 }
 

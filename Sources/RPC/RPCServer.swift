@@ -205,12 +205,38 @@ public final class RPCServer: Sendable {
             level: SocketOptionLevel(SOL_SOCKET),
             name: SocketOptionName(SO_PEERCRED)
         )
-        return future.map { Optional(PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid)) }
-            .recover { _ -> PeerCredentials? in nil }
+        return future.flatMap { credentials in
+            Self.peerGroups(provider).map { Optional(PeerCredentials(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid, groups: $0)) }
+        }
+        .recover { _ -> PeerCredentials? in nil }
         #else
         return channel.eventLoop.makeSucceededFuture(nil)
         #endif
     }
+
+    #if os(Linux)
+    /// The peer's supplementary groups (`SO_PEERGROUPS`, socket(7)). NIO reads an option into a
+    /// value of fixed size and does not return the length the kernel wrote, so the count is
+    /// learnt from the kernel's rules: a buffer too small for all the groups fails with
+    /// `ERANGE` (a zero-size read succeeds only when there are none), and the list is sorted
+    /// ascending (`groups_sort`), so zeros after a non-zero entry are the unused rest of the
+    /// buffer. More than ``PeerGroupBuffer/capacity`` groups count as none: access is then
+    /// by uid only, never wider.
+    private static func peerGroups(_ provider: any SocketOptionProvider) -> EventLoopFuture<[UInt32]> {
+        let name = SocketOptionName(SO_PEERGROUPS)
+        let level = SocketOptionLevel(SOL_SOCKET)
+        let none: EventLoopFuture<EmptyOption> = provider.unsafeGetSocketOption(level: level, name: name)
+        return none.map { _ in [UInt32]() }.flatMapError { _ in
+            let read: EventLoopFuture<PeerGroupBuffer> = provider.unsafeGetSocketOption(level: level, name: name)
+            return read.map { buffer in
+                let groups = withUnsafeBytes(of: buffer.storage) { Array($0.bindMemory(to: UInt32.self)) }
+                guard let last = groups.lastIndex(where: { $0 != 0 }) else { return [0] }
+                return Array(groups[...last])
+            }
+            .recover { _ in [] }
+        }
+    }
+    #endif
 }
 
 /// Answers a refused client with one error line, then closes.
@@ -230,3 +256,19 @@ private final class RefuseHandler: ChannelInboundHandler, Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 }
+
+#if os(Linux)
+/// A socket option of no bytes: reading `SO_PEERGROUPS` into it succeeds only when the peer has
+/// no supplementary groups.
+private struct EmptyOption {}
+
+/// Room for 64 group ids.
+private struct PeerGroupBuffer {
+    static let capacity = 64
+    var storage: (
+        UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+        UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+        UInt64, UInt64, UInt64, UInt64
+    ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+}
+#endif

@@ -11,11 +11,11 @@ import Testing
 @Suite struct RegistryMachineTests {
     /// A named socket as the machine sees it.
     private struct Entry: RegistryEntry {
-        var name: String
+        var key: SocketKey
         var request: SocketOpenRequest
         var params: JSON
         var managerID: SocketPlacement.ManagerID
-        var owner: Int?
+        var heldBy: Int?
         var fromConfig: Bool
     }
 
@@ -38,15 +38,16 @@ import Testing
         /// Opens `params`; `managerFails` / `socketFails` make that step fail as a bad URL or
         /// namespace would.
         mutating func open(
-            _ params: JSON, origin: OpenOrigin = .client(7), preferring: Int? = nil,
+            _ params: JSON, origin: OpenOrigin = .client(7), owner: UInt32 = SocketKey.daemonOwner, preferring: Int? = nil,
             managerFails: Bool = false, socketFails: Bool = false
         ) {
-            let request: SocketOpenRequest
+            var request: SocketOpenRequest
             do { request = try SocketOpenRequest(params: params) } catch {
                 self.lines.append("open: \(error.message)")
                 return
             }
-            let name = request.name
+            request.owner = owner
+            let name = request.key.description
             do {
                 let decision = try self.machine.open(
                     request, params: params, origin: origin, preferring: preferring.map { self.loops[$0] }
@@ -71,12 +72,12 @@ import Testing
                     return
                 }
                 let entry = Entry(
-                    name: name, request: request, params: params, managerID: plan.managerID, owner: plan.owner,
+                    key: request.key, request: request, params: params, managerID: plan.managerID, heldBy: plan.heldBy,
                     fromConfig: origin.isConfig
                 )
                 let save = self.machine.opened(entry, plan: plan)
                 line += ", session \(plan.record.sessionId.prefix(4)), save \(save)"
-                if let owner = plan.owner { line += ", owned by \(owner)" }
+                if let connection = plan.heldBy { line += ", held by connection \(connection)" }
                 self.lines.append(line)
             } catch {
                 self.lines.append("open \(name): \(error.type) (\(error.message))")
@@ -84,7 +85,7 @@ import Testing
         }
 
         mutating func close(_ name: String) {
-            guard let closed = self.machine.close(name) else {
+            guard let closed = self.machine.close(SocketKey(parsing: name)) else {
                 self.lines.append("close \(name): no such socket")
                 return
             }
@@ -114,7 +115,7 @@ import Testing
             close b: no such socket
             open e: joins M2, session \(self.prefix(h, "e")), save soon
             """))
-        #expect(h.machine.names(on: SocketPlacement.ManagerID(rawValue: 2)) == ["c", "e"])
+        #expect(h.machine.sockets(on: SocketPlacement.ManagerID(rawValue: 2)).map(\.key.name) == ["c", "e"])
     }
 
     private func prefix(_ h: Harness, _ name: String) -> String {
@@ -149,7 +150,7 @@ import Testing
             open a: new M3 on loop 0, session \(self.prefix(h, "a")), save soon
             open b: joins M3, socket fails, shut down nothing
             """))
-        #expect(h.machine.managers.count == 1 && h.machine.sockets.keys.sorted() == ["a"])
+        #expect(h.machine.managers.count == 1 && h.machine.sockets.keys.map(\.name) == ["a"])
     }
 
     @Test func persistentSockets_areSavedBeforeTheAnswer_andForgottenOnClose_butTheirSessionStays() {
@@ -172,31 +173,51 @@ import Testing
             """))
     }
 
-    @Test func connectionLifetime_isOwnedByTheRPCConnection() {
+    @Test func connectionLifetime_isHeldByTheRPCConnection() {
         var h = Harness()
         h.open(["socket": "mine", "url": "http://h:1", "lifetime": "connection"], origin: .client(4))
         h.open(["socket": "daemon", "url": "http://h:1", "namespace": "/d"], origin: .client(4))
-        #expect(h.machine.owned(by: 4) == ["mine"])
-        #expect(h.machine.owned(by: 5).isEmpty)
-        #expect(h.lines.first?.hasSuffix("owned by 4") == true)
+        #expect(h.machine.held(by: 4).map(\.name) == ["mine"])
+        #expect(h.machine.held(by: 5).isEmpty)
+        #expect(h.lines.first?.hasSuffix("held by connection 4") == true)
+    }
+
+    @Test func owners_neverShareAName_aManager_orASession() {
+        var h = Harness()
+        let other = SocketKey.daemonOwner == 64001 ? 64002 : UInt32(64001)
+        h.open(["socket": "chat", "url": "http://h:1"])
+        h.open(["socket": "chat", "url": "http://h:1"], owner: other)
+        h.open(["socket": "chat2", "url": "http://h:1", "namespace": "/2"], owner: other)
+        h.close("~\(other)/chat")
+        h.open(["socket": "chat", "url": "http://h:1"], owner: other)
+        let mine = self.prefix(h, "chat")
+        let theirs = self.prefix(h, "~\(other)/chat")
+        #expect(mine != theirs)
+        #expect(h.lines == self.lines("""
+            open chat: new M1 on loop 0, session \(mine), save soon
+            open ~\(other)/chat: new M2 on loop 1, session \(theirs), save soon
+            open ~\(other)/chat2: joins M2, session \(self.prefix(h, "~\(other)/chat2")), save soon
+            close ~\(other)/chat: shut down nothing, save none
+            open ~\(other)/chat: joins M2, session \(theirs), save soon
+            """))
     }
 
     @Test func auth_session_andRecovery_changeTheSavedRecord_onlyWhenTheyMust() throws {
         var h = Harness()
         h.open(["socket": "p", "url": "http://h:1", "lifetime": "persistent"])
         h.open(["socket": "d", "url": "http://h:1", "namespace": "/d"])
-        let p = try #require(h.machine.sockets["p"])
-        let d = try #require(h.machine.sockets["d"])
+        let p = try #require(h.machine.sockets[SocketKey(parsing: "p")])
+        let d = try #require(h.machine.sockets[SocketKey(parsing: "d")])
         #expect(h.machine.authSet(["token": "t"], of: d) == .none)
         #expect(h.machine.authSet(["token": "t"], of: p) == .now)
         #expect(h.machine.saved.sockets["p"]?.auth == ["token": "t"])
-        #expect(h.machine.sessionSet("session-fixed-0001", of: "d") == .now)
+        #expect(h.machine.sessionSet("session-fixed-0001", of: SocketKey(parsing: "d")) == .now)
         #expect(h.machine.saved.sockets["d"]?.sessionId == "session-fixed-0001")
         let recovery = SocketRecord.Recovery(pid: "pid", offset: "42")
-        #expect(h.machine.recoveryChanged(recovery, of: "p") == .soon)
-        #expect(h.machine.recoveryChanged(recovery, of: "p") == .none)
-        #expect(h.machine.recoveryChanged(nil, of: "p") == .none)
-        #expect(h.machine.recoveryChanged(recovery, of: "d") == .none)
+        #expect(h.machine.recoveryChanged(recovery, of: SocketKey(parsing: "p")) == .soon)
+        #expect(h.machine.recoveryChanged(recovery, of: SocketKey(parsing: "p")) == .none)
+        #expect(h.machine.recoveryChanged(nil, of: SocketKey(parsing: "p")) == .none)
+        #expect(h.machine.recoveryChanged(recovery, of: SocketKey(parsing: "d")) == .none)
         // A persistent socket opened again takes its saved auth and recovery.
         h.close("p")
         h.open(["socket": "p", "url": "http://h:1", "lifetime": "persistent", "auth": ["token": "given"]])
@@ -219,7 +240,7 @@ import Testing
         h.open(["socket": "d", "url": "http://h:1"])
         h.open(["socket": "e", "url": "http://h:2"])
         let shutdown = h.machine.shutdown()
-        #expect(shutdown.persistent.map(\.name) == ["p"])
+        #expect(shutdown.persistent.map(\.key.name) == ["p"])
         #expect(shutdown.managers.map(\.manager) == ["M1", "M2"])
         #expect(shutdown.managers.map(\.keeping) == [["/p"], []])
         h.open(["socket": "late", "url": "http://h:1"])
@@ -234,7 +255,7 @@ import Testing
         ])
         var h = Harness(saved: saved)
         let reopen = h.machine.restore()
-        #expect(reopen.map(\.name) == ["client"])
+        #expect(reopen.map(\.key) == [SocketKey(parsing: "client")])
         #expect(h.machine.generation == 1)
         #expect(h.machine.saved.sockets["gone"] == SocketRecord(sessionId: "s2"))
     }

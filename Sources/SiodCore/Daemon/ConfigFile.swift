@@ -21,10 +21,14 @@ public struct ConfigFile: Sendable, Hashable {
     public var sockets: [String: SocketOpenRequest]
     /// The params as written, by name, for `daemon.info` and to compare on reload.
     public var params: [String: JSON]
+    /// Who, besides root and siod's own user, may act on the whole daemon and see every
+    /// socket (`"admin": {"users": […], "groups": […]}`).
+    public var admin: AccessList
 
     public init() {
         self.sockets = [:]
         self.params = [:]
+        self.admin = AccessList()
     }
 
     /// Reads and validates `path`; `mustExist` false turns a missing file into an empty
@@ -59,10 +63,13 @@ public struct ConfigFile: Sendable, Hashable {
             throw ConfigError(path: path, reason: "not valid JSON: \(error)")
         }
         guard case .object(let root) = json else { throw ConfigError(path: path, reason: "the top level must be an object") }
-        for key in root.keys where key != "sockets" {
-            throw ConfigError(path: path, reason: "unknown member \"\(key)\" (only \"sockets\")")
+        for key in root.keys where key != "sockets" && key != "admin" {
+            throw ConfigError(path: path, reason: "unknown member \"\(key)\" (only \"sockets\" and \"admin\")")
         }
         self.init()
+        do throws(RPCError) { self.admin = try AccessList(root["admin"], parameter: "admin") } catch {
+            throw ConfigError(path: path, reason: error.parameterError.map { "\($0.parameter) \($0.reason)" } ?? error.message)
+        }
         guard let sockets = root["sockets"] else { return }
         guard case .object(let entries) = sockets else { throw ConfigError(path: path, reason: "\"sockets\" must be an object") }
         for member in entries {

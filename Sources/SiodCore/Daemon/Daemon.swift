@@ -196,7 +196,7 @@ public final class Daemon: Sendable {
 
     /// The one-line status for `STATUS=`: `2/3 sockets connected; last error: chat: transport close`.
     public var statusLine: String {
-        let counts = self.registry.counts
+        let counts = self.registry.counts(for: .daemon)
         var line = "\(counts.connected)/\(counts.sockets) sockets connected"
         if let error = self.registry.lastError.withLockedValue({ $0 }) { line += "; last error: " + error }
         return line
@@ -225,7 +225,7 @@ public final class Daemon: Sendable {
             }
             if !answered { return "event loop \(index) did not answer within \(timeout)" }
         }
-        _ = self.registry.counts
+        _ = self.registry.counts(for: .daemon)
         return nil
     }
 

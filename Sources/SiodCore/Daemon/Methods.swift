@@ -21,76 +21,78 @@ extension Daemon {
         let subscriptions = self.subscriptions
         return [
             "socket.open": now { [self] params, context throws(RPCError) in
-                let request = try SocketOpenRequest(params: params)
+                var request = try SocketOpenRequest(params: params)
+                let caller = registry.caller(context.peer)
+                request.owner = caller.uid
                 // siod would open the file with its own rights, not the client's.
                 if let path = request.connection.tls?.paths.first, let uid = context.peer?.uid, uid != 0, uid != geteuid() {
                     throw .forbidden("\(path) as a file path is accepted only from root or siod's own user; pass the PEM contents")
                 }
                 if request.lifetime == .connection { self.watch(context.connection) }
-                let status = try registry.open(
+                let named = try registry.open(
                     request, params: params ?? .null, origin: .client(context.connectionID), eventLoop: context.connection.eventLoop
                 )
                 // The owner left while the socket was being opened: its close hook found nothing.
                 if request.lifetime == .connection, !context.connection.isOpen {
                     registry.closeOwned(by: context.connectionID)
                 }
-                return status
+                return named.status(for: caller)
             },
-            "socket.emit": later { params, _, reply throws(RPCError) in
-                try Self.emit(params, registry, reply)
+            "socket.emit": later { params, context, reply throws(RPCError) in
+                try Self.emit(params, context, registry, reply)
             },
-            "socket.ack": later { params, _, reply throws(RPCError) in
+            "socket.ack": later { params, context, reply throws(RPCError) in
                 let p = try RPCParams(params)
                 try p.rejectUnknown(["socket", "ackId", "args"])
-                let named = try registry.socket(p.string("socket"))
+                let named = try registry.socket(p.string("socket"), peer: context.peer)
                 guard let ackId = UInt64(exactly: try p.int("ackId")) else { throw .invalidParams("ackId", "must be at least 0") }
                 let args = try Self.arguments(p)
                 named.socket.ack(ackId, EventArguments(args)) { result in
-                    reply.answer(result.map { [:] }.mapError { RPCError($0, socket: named.name, timeout: nil) })
+                    reply.answer(result.map { [:] }.mapError { RPCError($0, socket: named.key.name, timeout: nil) })
                 }
             },
-            "socket.status": now { params, _ throws(RPCError) in
-                let p = try RPCParams(params)
-                try p.rejectUnknown(["socket"])
-                return try registry.socket(p.string("socket")).status
+            "socket.status": now { params, context throws(RPCError) in
+                let caller = registry.caller(context.peer)
+                return try Self.named(params, caller, registry).status(for: caller)
             },
-            "socket.list": now { params, _ throws(RPCError) in
+            "socket.list": now { params, context throws(RPCError) in
                 try RPCParams(params).rejectUnknown([])
-                return ["sockets": .array(registry.all.map(\.status))]
+                let caller = registry.caller(context.peer)
+                return ["sockets": .array(registry.all(for: caller).map { $0.status(for: caller) })]
             },
-            "socket.connect": now { params, _ throws(RPCError) in
-                let named = try Self.named(params, registry)
+            "socket.connect": now { params, context throws(RPCError) in
+                let caller = registry.caller(context.peer)
+                let named = try Self.named(params, caller, registry)
                 named.socket.connect()
-                return named.status
+                return named.status(for: caller)
             },
-            "socket.disconnect": now { params, _ throws(RPCError) in
-                let named = try Self.named(params, registry)
+            "socket.disconnect": now { params, context throws(RPCError) in
+                let caller = registry.caller(context.peer)
+                let named = try Self.named(params, caller, registry)
                 named.socket.disconnect()
-                return named.status
+                return named.status(for: caller)
             },
-            "socket.close": now { params, _ throws(RPCError) in
-                let p = try RPCParams(params)
-                try p.rejectUnknown(["socket"])
-                try registry.close(p.string("socket"))
+            "socket.close": now { params, context throws(RPCError) in
+                try registry.close(Self.named(params, registry.caller(context.peer), registry).key)
                 return [:]
             },
             // Answered once the change is on disk (persistent sockets), written off the loop.
-            "socket.setAuth": later { params, _, reply throws(RPCError) in
+            "socket.setAuth": later { params, context, reply throws(RPCError) in
                 let p = try RPCParams(params)
                 try p.rejectUnknown(["socket", "auth"])
-                let name = try p.string("socket")
+                let named = try registry.socket(p.string("socket"), peer: context.peer)
                 let auth = try p.object("auth")
-                try registry.setAuth(name, auth: .object(auth)) { reply.answer($0.map { [:] }) }
+                registry.setAuth(named, auth: .object(auth)) { reply.answer($0.map { [:] }) }
             },
-            "socket.setSession": later { params, _, reply throws(RPCError) in
+            "socket.setSession": later { params, context, reply throws(RPCError) in
                 let p = try RPCParams(params)
                 try p.rejectUnknown(["socket", "sessionId"])
-                let name = try p.string("socket")
+                let named = try registry.socket(p.string("socket"), peer: context.peer)
                 let given = try p.optionalString("sessionId")
                 if let given, !SessionID.isValid(given) {
                     throw .invalidParams("sessionId", "must be 16 to 256 characters of A-Z a-z 0-9 - _")
                 }
-                try registry.setSession(name, sessionId: given) { reply.answer($0.map { ["sessionId": .string($0)] }) }
+                registry.setSession(named, sessionId: given) { reply.answer($0.map { ["sessionId": .string($0)] }) }
             },
             "events.subscribe": now { params, context throws(RPCError) in
                 let p = try RPCParams(params)
@@ -101,7 +103,10 @@ extension Daemon {
                 if engine { registry.startReporting(engine: true) }
                 let outgoing = try p.optionalBool("outgoing") ?? false
                 if outgoing { registry.startReporting(engine: false) }
-                let id = subscriptions.add(connection: context.connection, sockets: sockets, events: events, engine: engine, outgoing: outgoing)
+                let id = subscriptions.add(
+                    connection: context.connection, caller: registry.caller(context.peer), sockets: sockets, events: events, engine: engine,
+                    outgoing: outgoing
+                )
                 // The response goes first, then the notifications.
                 context.afterResponse { subscriptions.activate(id) }
                 return ["subscription": .number(JSONNumber(id))]
@@ -113,16 +118,19 @@ extension Daemon {
                 guard subscriptions.remove(id, connection: context.connection) else { throw .noSuchSubscription(id) }
                 return [:]
             },
-            "daemon.info": now { [self] params, _ throws(RPCError) in
+            "daemon.info": now { [self] params, context throws(RPCError) in
                 try RPCParams(params).rejectUnknown([])
-                return self.info
+                return self.info(for: registry.caller(context.peer))
             },
             "daemon.ping": now { params, _ throws(RPCError) in
                 try RPCParams(params).rejectUnknown([])
                 return "pong"
             },
-            "daemon.reload": .task { [self] params, _ throws(RPCError) in
+            "daemon.reload": .task { [self] params, context throws(RPCError) in
                 try RPCParams(params).rejectUnknown([])
+                guard registry.caller(context.peer).isAdmin else {
+                    throw .forbidden("daemon.reload is for root, siod's own user and the configuration's admin")
+                }
                 return try self.reload()
             },
         ]
@@ -131,10 +139,10 @@ extension Daemon {
     /// `socket.emit`: the message is handed to the socket's Manager before this returns (in
     /// request order); the reply comes when the Manager has sent or buffered it, or, with
     /// `ack`, when the server acknowledges it.
-    private static func emit(_ params: JSON?, _ registry: Registry, _ reply: RPCReply) throws(RPCError) {
+    private static func emit(_ params: JSON?, _ context: RPCRequestContext, _ registry: Registry, _ reply: RPCReply) throws(RPCError) {
         let p = try RPCParams(params)
         try p.rejectUnknown(["socket", "event", "args", "ack", "timeout", "volatile", "compress"])
-        let named = try registry.socket(p.string("socket"))
+        let named = try registry.socket(p.string("socket"), peer: context.peer)
         let event = try p.string("event")
         guard !EventName.reserved.contains(event) else { throw .reservedEvent(event) }
         let args = try Self.arguments(p)
@@ -148,7 +156,7 @@ extension Daemon {
                     named.mutable.withLockedValue { $0.sent += 1 }
                     reply.answer(Result { () throws(RPCError) in ["args": try Self.values(arguments)] })
                 case .failure(let error):
-                    reply.fail(RPCError(error, socket: named.name, timeout: timeout ?? named.request.ackTimeout))
+                    reply.fail(RPCError(error, socket: named.key.name, timeout: timeout ?? named.request.ackTimeout))
                 }
             }
             return
@@ -160,7 +168,7 @@ extension Daemon {
                 if status != .dropped { named.mutable.withLockedValue { $0.sent += 1 } }
                 reply.succeed(Self.emitResult(status))
             case .failure(let error):
-                reply.fail(RPCError(error, socket: named.name, timeout: nil))
+                reply.fail(RPCError(error, socket: named.key.name, timeout: nil))
             }
         }
     }
@@ -182,8 +190,9 @@ extension Daemon {
         try p.optionalArray("args") ?? []
     }
 
-    private var info: JSON {
-        let counts = self.registry.counts
+    /// `daemon.info`: the counts are of what `caller` may see.
+    private func info(for caller: Caller) -> JSON {
+        let counts = self.registry.counts(for: caller)
         let limits = self.configuration.limits
         func number(_ value: Int) -> JSON { .number(JSONNumber(value)) }
         return [
@@ -212,10 +221,10 @@ extension Daemon {
         ]
     }
 
-    private static func named(_ params: JSON?, _ registry: Registry) throws(RPCError) -> NamedSocket {
+    private static func named(_ params: JSON?, _ caller: Caller, _ registry: Registry) throws(RPCError) -> NamedSocket {
         let p = try RPCParams(params)
         try p.rejectUnknown(["socket"])
-        return try registry.socket(p.string("socket"))
+        return try registry.socket(p.string("socket"), for: caller)
     }
 
     /// Ack arguments as a JSON array (binary as `{"$binary":…}` when written).

@@ -6,7 +6,8 @@ import SioProtocol
 /// A socket the daemon holds under a name: what `socket.open` asked for, the client socket
 /// lent to it, and what changes while it lives (auth, session ID, counters).
 final class NamedSocket: RegistryEntry, Sendable {
-    let name: String
+    /// Its owner and name.
+    let key: SocketKey
     let request: SocketOpenRequest
     /// The `socket.open` params as given (saved for persistent sockets, shown in `daemon.info`).
     let params: JSON
@@ -14,7 +15,7 @@ final class NamedSocket: RegistryEntry, Sendable {
     let manager: Manager
     let socket: Socket
     /// The RPC connection whose close closes it (`lifetime: "connection"`).
-    let owner: Int?
+    let heldBy: Int?
     /// Declared in the configuration file (reload may change or close it).
     let fromConfig: Bool
     let mutable: NIOLockedValueBox<Mutable>
@@ -33,16 +34,16 @@ final class NamedSocket: RegistryEntry, Sendable {
     }
 
     init(
-        name: String, request: SocketOpenRequest, params: JSON, managerID: SocketPlacement.ManagerID, manager: Manager,
-        socket: Socket, owner: Int?, fromConfig: Bool, auth: JSON, sessionId: String
+        request: SocketOpenRequest, params: JSON, managerID: SocketPlacement.ManagerID, manager: Manager,
+        socket: Socket, heldBy: Int?, fromConfig: Bool, auth: JSON, sessionId: String
     ) {
-        self.name = name
+        self.key = request.key
         self.request = request
         self.params = params
         self.managerID = managerID
         self.manager = manager
         self.socket = socket
-        self.owner = owner
+        self.heldBy = heldBy
         self.fromConfig = fromConfig
         self.mutable = NIOLockedValueBox(Mutable(auth: auth, sessionId: sessionId))
     }
@@ -59,12 +60,17 @@ final class NamedSocket: RegistryEntry, Sendable {
         return .object(object)
     }
 
-    /// `socket.status`.
-    var status: JSON {
+    /// Whether `caller` may see and use it.
+    func isVisible(to caller: Caller) -> Bool {
+        caller.mayUse(owner: self.key.owner, access: self.request.access)
+    }
+
+    /// `socket.status`, the socket named as `caller` names it.
+    func status(for caller: Caller) -> JSON {
         let mutable = self.mutable.withLockedValue { $0 }
         let socket = self.socket
         var object: JSONObject = [
-            "socket": .string(self.name),
+            "socket": .string(self.key.display(for: caller)),
             "url": self.params.objectValue?["url"] ?? .null,
             "namespace": .string(self.request.namespace),
             "id": socket.id.map { .string($0) } ?? .null,

@@ -42,28 +42,57 @@ final class Registry: Sendable {
 
     // MARK: - Lookups
 
-    func socket(_ name: String) throws(RPCError) -> NamedSocket {
-        guard let socket = self.machine.withLockedValue({ $0.sockets[name] }) else { throw .noSuchSocket(name) }
-        return socket
+    /// The socket `given` names for `caller` (``SocketKey/candidates(_:for:)``). A socket the
+    /// caller may not use is, to it, no socket at all.
+    func socket(_ given: String, for caller: Caller) throws(RPCError) -> NamedSocket {
+        let found = self.machine.withLockedValue { Self.find(given, for: caller, in: $0) }
+        guard let found else { throw .noSuchSocket(given) }
+        return found
     }
 
-    var all: [NamedSocket] {
-        self.machine.withLockedValue { $0.sockets.values.sorted { $0.name < $1.name } }
+    private static func find(_ given: String, for caller: Caller, in machine: Machine) -> NamedSocket? {
+        for key in SocketKey.candidates(given, for: caller) {
+            if let named = machine.sockets[key], named.isVisible(to: caller) { return named }
+        }
+        return nil
     }
 
-    var counts: (sockets: Int, connected: Int, managers: Int) {
-        let (sockets, managers) = self.machine.withLockedValue { (Array($0.sockets.values), $0.managers.count) }
-        return (sockets.count, sockets.count { $0.socket.connected }, managers)
+    /// The socket `given` names for the client `peer`, in one look at the registry.
+    func socket(_ given: String, peer: PeerCredentials?) throws(RPCError) -> NamedSocket {
+        let found = self.machine.withLockedValue { machine -> NamedSocket? in
+            Self.find(given, for: Caller(peer, admins: machine.config.admin), in: machine)
+        }
+        guard let found else { throw .noSuchSocket(given) }
+        return found
     }
+
+    /// The client `peer` as the access rules see it (the configuration in force names the
+    /// admins).
+    func caller(_ peer: PeerCredentials?) -> Caller {
+        Caller(peer, admins: self.machine.withLockedValue { $0.config.admin })
+    }
+
+    /// The sockets `caller` may see, in key order.
+    func all(for caller: Caller) -> [NamedSocket] {
+        self.machine.withLockedValue { $0.sockets.values.filter { $0.isVisible(to: caller) } }
+            .sorted { $0.key.description < $1.key.description }
+    }
+
+    /// What `caller` may see: its sockets, how many are connected, and their Managers.
+    func counts(for caller: Caller) -> (sockets: Int, connected: Int, managers: Int) {
+        let sockets = self.all(for: caller)
+        return (sockets.count, sockets.count { $0.socket.connected }, Set(sockets.map(\.managerID)).count)
+    }
+
 
     // MARK: - Opening and closing
 
-    /// Opens socket `request.name`, or returns the status of the one already open with the
-    /// same options. A new Manager lives on `eventLoop` when given (the loop of the RPC
+    /// Opens socket `request.key` (its owner set by the caller), or returns the one already
+    /// open with the same options. A new Manager lives on `eventLoop` when given (the loop of the RPC
     /// connection that opened it, so that its emits and their answers need no hop between
     /// threads when that client uses it), unless ``LoopPlacement`` spreads it elsewhere.
     @discardableResult
-    func open(_ request: SocketOpenRequest, params: JSON, origin: OpenOrigin, eventLoop: (any EventLoop)? = nil) throws(RPCError) -> JSON {
+    func open(_ request: SocketOpenRequest, params: JSON, origin: OpenOrigin, eventLoop: (any EventLoop)? = nil) throws(RPCError) -> NamedSocket {
         let options = try request.connection.managerOptions()
         let opened = self.machine.withLockedValue { machine -> Result<(NamedSocket, Machine.Save?), RPCError> in
             let plan: Machine.OpenPlan
@@ -94,8 +123,8 @@ final class Registry: Sendable {
                     request.namespace, options: socketOptions, recovery: plan.recovery, eventHandler: { forwarder.forward($0) }
                 )
                 let named = NamedSocket(
-                    name: request.name, request: request, params: params, managerID: plan.managerID, manager: manager,
-                    socket: socket, owner: plan.owner, fromConfig: origin.isConfig, auth: plan.auth, sessionId: plan.record.sessionId
+                    request: request, params: params, managerID: plan.managerID, manager: manager,
+                    socket: socket, heldBy: plan.heldBy, fromConfig: origin.isConfig, auth: plan.auth, sessionId: plan.record.sessionId
                 )
                 forwarder.named.withLockedValue { $0 = named }
                 return .success((named, machine.opened(named, plan: plan)))
@@ -106,11 +135,11 @@ final class Registry: Sendable {
             }
         }
         let (named, save) = try opened.get()
-        guard let save else { return named.status }
+        guard let save else { return named }
         self.logger.info(
             "socket opened",
             metadata: [
-                "socket": "\(named.name)", "url": "\(redactedURL(named.request.connection.url))",
+                "socket": "\(named.key)", "url": "\(redactedURL(named.request.connection.url))",
                 "namespace": "\(named.request.namespace)", "lifetime": "\(named.request.lifetime.rawValue)",
             ]
         )
@@ -120,37 +149,36 @@ final class Registry: Sendable {
         // not thousands (a clean stop saves it anyway).
         self.save(save)
         self.changed()
-        return named.status
+        return named
     }
 
-    /// Disconnects socket `name` and forgets it (a persistent one is not reopened); its session
-    /// ID stays, so a socket opened later under the same name has it too.
-    func close(_ name: String) throws(RPCError) {
+    /// Disconnects socket `key` and forgets it (a persistent one is not reopened); its session
+    /// ID stays, so a socket opened later by the same owner under the same name has it too.
+    func close(_ key: SocketKey) throws(RPCError) {
         let closed = self.machine.withLockedValue { machine -> Machine.Closed? in
-            guard let closed = machine.close(name) else { return nil }
+            guard let closed = machine.close(key) else { return nil }
             // Under the lock (both only queue an input): a socket opened next on the freed
             // namespace must reach the Manager after this one has left it.
             closed.named.socket.close()
             closed.emptied?.shutdown()
             return closed
         }
-        guard let closed else { throw .noSuchSocket(name) }
-        self.logger.info("socket closed", metadata: ["socket": "\(name)"])
+        guard let closed else { throw .noSuchSocket(key.name) }
+        self.logger.info("socket closed", metadata: ["socket": "\(key)"])
         self.save(closed.save)
         self.changed()
     }
 
     /// Closes the `lifetime: "connection"` sockets of RPC connection `id`.
     func closeOwned(by id: Int) {
-        for name in self.machine.withLockedValue({ $0.owned(by: id) }) { try? self.close(name) }
+        for key in self.machine.withLockedValue({ $0.held(by: id) }) { try? self.close(key) }
     }
 
     // MARK: - Changing a socket
 
     /// Sets the socket's auth; `saved` is called once it is on disk (for a persistent
     /// socket), or at once.
-    func setAuth(_ name: String, auth: JSON, saved: @escaping @Sendable (Result<Void, RPCError>) -> Void) throws(RPCError) {
-        let named = try self.socket(name)
+    func setAuth(_ named: NamedSocket, auth: JSON, saved: @escaping @Sendable (Result<Void, RPCError>) -> Void) {
         named.mutable.withLockedValue { $0.auth = auth }
         named.socket.setAuth(named.connectAuth)
         guard self.machine.withLockedValue({ $0.authSet(auth, of: named) }) == .now else { return saved(.success(())) }
@@ -159,12 +187,11 @@ final class Registry: Sendable {
 
     /// Stores `sessionId` (or a new random one) as the socket's session ID; `saved` gets it
     /// once it is on disk.
-    func setSession(_ name: String, sessionId: String?, saved: @escaping @Sendable (Result<String, RPCError>) -> Void) throws(RPCError) {
-        let named = try self.socket(name)
+    func setSession(_ named: NamedSocket, sessionId: String?, saved: @escaping @Sendable (Result<String, RPCError>) -> Void) {
         let value = sessionId ?? SessionID.generate()
         named.mutable.withLockedValue { $0.sessionId = value }
         named.socket.setAuth(named.connectAuth)
-        _ = self.machine.withLockedValue { $0.sessionSet(value, of: name) }
+        _ = self.machine.withLockedValue { $0.sessionSet(value, of: named.key) }
         self.saveInBackground { saved($0.map { value }) }
     }
 
@@ -198,12 +225,12 @@ final class Registry: Sendable {
             }
         }
         var outcome = ReloadOutcome(unchanged: plan.unchanged)
-        for name in plan.close where (try? self.close(name)) != nil {
+        for name in plan.close where (try? self.close(SocketKey(owner: SocketKey.daemonOwner, name: name))) != nil {
             outcome.closed.append(name)
         }
         for name in plan.reopen {
             guard let request = config.sockets[name] else { continue }
-            try? self.close(name)
+            try? self.close(request.key)
             try self.open(request, params: config.params[name] ?? .null, origin: .config)
             outcome.reopened.append(name)
         }
@@ -219,12 +246,13 @@ final class Registry: Sendable {
     /// Reopens the persistent sockets of an earlier run (those the configuration does not
     /// declare); a record that no longer parses is logged and kept.
     func restorePersistent() {
-        for (name, params) in self.machine.withLockedValue({ $0.restore() }) {
+        for (key, params) in self.machine.withLockedValue({ $0.restore() }) {
             do {
-                let request = try SocketOpenRequest(params: params)
+                var request = try SocketOpenRequest(params: params)
+                request.owner = key.owner
                 try self.open(request, params: params, origin: .restored)
             } catch {
-                self.logger.error("cannot reopen a persistent socket", metadata: ["socket": "\(name)", "reason": "\(error)"])
+                self.logger.error("cannot reopen a persistent socket", metadata: ["socket": "\(key)", "reason": "\(error)"])
             }
         }
     }
@@ -238,7 +266,7 @@ final class Registry: Sendable {
     func shutdown() -> [EventLoopFuture<Void>] {
         let shutdown = self.machine.withLockedValue { $0.shutdown() }
         self.machine.withLockedValue { machine in
-            for named in shutdown.persistent { _ = machine.recoveryChanged(named.socket.recovery, of: named.name) }
+            for named in shutdown.persistent { _ = machine.recoveryChanged(named.socket.recovery, of: named.key) }
         }
         self.saveQuietly()
         for (manager, keeping) in shutdown.managers { manager.shutdown(keepingSessionsOf: keeping) }
@@ -250,7 +278,7 @@ final class Registry: Sendable {
     /// Turns a socket's event into notifications (on its Manager's event loop), and keeps the
     /// counters, the log, `STATUS=` and the saved recovery state up to date.
     fileprivate func socketEvent(_ event: SocketEvent, of named: NamedSocket) {
-        let name = named.name
+        let name = named.key.description
         switch event {
         case .connect(_, let recovered):
             named.mutable.withLockedValue { $0.connects += 1 }
@@ -278,7 +306,7 @@ final class Registry: Sendable {
                 return mutable.received
             }
             self.subscriptions.publishEvent(
-                socket: name, event: message.name.description, argsText: Notifications.argsText(message.arguments),
+                socket: named, event: message.name.description, argsText: Notifications.argsText(message.arguments),
                 ackId: message.ackId, seq: seq, outgoing: outgoing
             )
             return
@@ -289,14 +317,14 @@ final class Registry: Sendable {
             return
         }
         if let (method, params) = Notifications.socket(event, active: named.socket.active) {
-            self.subscriptions.publish(method, socket: name, params)
+            self.subscriptions.publish(method, socket: named, params)
         }
         self.changed()
         // A persistent socket's recovery session changes with each connect and disconnect.
         switch event {
         case .connect, .disconnect:
             guard named.isPersistent else { break }
-            self.save(self.machine.withLockedValue { $0.recoveryChanged(named.socket.recovery, of: name) })
+            self.save(self.machine.withLockedValue { $0.recoveryChanged(named.socket.recovery, of: named.key) })
         default:
             break
         }
@@ -306,9 +334,8 @@ final class Registry: Sendable {
     /// the Manager's current reconnection attempt.
     fileprivate func managerEvent(_ event: ManagerEvent, id: SocketPlacement.ManagerID, attempt: inout Int) {
         guard let notification = Notifications.manager(event, attempt: &attempt) else { return }
-        let names = self.machine.withLockedValue { $0.names(on: id) }
-        for name in names {
-            self.subscriptions.publish(notification.method, socket: name, notification.params, engineOnly: notification.engineOnly)
+        for named in self.machine.withLockedValue({ $0.sockets(on: id) }) {
+            self.subscriptions.publish(notification.method, socket: named, notification.params, engineOnly: notification.engineOnly)
         }
     }
 

@@ -6,12 +6,12 @@ import SioProtocol
 /// A named socket as ``RegistryMachine`` sees it (``NamedSocket`` in the daemon, a plain
 /// value in the tests).
 protocol RegistryEntry {
-    var name: String { get }
+    var key: SocketKey { get }
     var request: SocketOpenRequest { get }
     var params: JSON { get }
     var managerID: SocketPlacement.ManagerID { get }
     /// The RPC connection whose close closes it (`lifetime: "connection"`).
-    var owner: Int? { get }
+    var heldBy: Int? { get }
     var fromConfig: Bool { get }
 }
 
@@ -39,7 +39,7 @@ enum OpenOrigin: Sendable, Equatable {
 /// the disk, so its rules are tested as transcripts with stand-ins (RegistryMachineTests).
 /// ``Registry`` holds one behind a lock and carries out its answers.
 struct RegistryMachine<Named: RegistryEntry, ManagerRef> {
-    private(set) var sockets: [String: Named] = [:]
+    private(set) var sockets: [SocketKey: Named] = [:]
     private(set) var managers: [SocketPlacement.ManagerID: ManagerRef] = [:]
     private var placement = SocketPlacement()
     private var loops: LoopPlacement
@@ -79,14 +79,14 @@ struct RegistryMachine<Named: RegistryEntry, ManagerRef> {
     }
 
     struct OpenPlan {
-        let name: String
+        let key: SocketKey
         let managerID: SocketPlacement.ManagerID
         /// Set when the socket needs a new Manager: create it on this loop and report it with
         /// ``managerCreated(_:plan:)``.
         let newManagerLoop: (any EventLoop)?
         let record: SocketRecord
         let auth: JSON
-        let owner: Int?
+        let heldBy: Int?
         /// The socket's CONNECT payload: `auth` with the session ID under its key.
         let connectAuth: JSON
         /// A persistent socket's recovery state of an earlier connection.
@@ -97,7 +97,8 @@ struct RegistryMachine<Named: RegistryEntry, ManagerRef> {
         _ request: SocketOpenRequest, params: JSON, origin: OpenOrigin, preferring loop: (any EventLoop)?
     ) throws(RPCError) -> OpenDecision {
         guard !self.closing else { throw .shuttingDown }
-        if let existing = self.sockets[request.name] {
+        let key = request.key
+        if let existing = self.sockets[key] {
             if existing.fromConfig, case .client = origin {
                 throw .socketExists(request.name, "in the configuration file")
             }
@@ -107,10 +108,11 @@ struct RegistryMachine<Named: RegistryEntry, ManagerRef> {
         let placed: SocketPlacement.Outcome
         do {
             placed = try self.placement.place(
-                name: request.name, namespace: request.namespace, connection: request.connection, forceNew: request.forceNew
+                name: key.description, namespace: request.namespace, connection: request.connection, owner: request.owner,
+                forceNew: request.forceNew
             )
         } catch {
-            throw .socketExists(request.name, "")
+            throw .socketExists(request.name, "already")
         }
         var newLoop: (any EventLoop)?
         if case .created(let id) = placed {
@@ -120,15 +122,15 @@ struct RegistryMachine<Named: RegistryEntry, ManagerRef> {
         }
         let persistent = request.lifetime == .persistent
         let record = RegistryRules.recordOnOpen(
-            self.saved.sockets[request.name] ?? SocketRecord(sessionId: SessionID.generate()),
+            self.saved.sockets[key.description] ?? SocketRecord(sessionId: SessionID.generate()),
             params: params, persistent: persistent, fromConfig: origin.isConfig
         )
         let auth = (persistent ? record.auth : nil) ?? request.auth
-        let owner: Int? = if case .client(let id) = origin, request.lifetime == .connection { id } else { nil }
+        let heldBy: Int? = if case .client(let id) = origin, request.lifetime == .connection { id } else { nil }
         return .open(
             OpenPlan(
-                name: request.name, managerID: placed.manager, newManagerLoop: newLoop, record: record, auth: auth,
-                owner: owner, connectAuth: NamedSocket.connectAuth(auth: auth, sessionId: record.sessionId, session: request.session),
+                key: key, managerID: placed.manager, newManagerLoop: newLoop, record: record, auth: auth,
+                heldBy: heldBy, connectAuth: NamedSocket.connectAuth(auth: auth, sessionId: record.sessionId, session: request.session),
                 recovery: persistent ? record.recovery : nil
             )
         )
@@ -144,9 +146,9 @@ struct RegistryMachine<Named: RegistryEntry, ManagerRef> {
 
     /// The socket of `plan` is open.
     mutating func opened(_ named: Named, plan: OpenPlan) -> Save {
-        self.sockets[named.name] = named
-        if self.saved.sockets[named.name] != plan.record {
-            self.saved.sockets[named.name] = plan.record
+        self.sockets[named.key] = named
+        if self.saved.sockets[named.key.description] != plan.record {
+            self.saved.sockets[named.key.description] = plan.record
             self.generation += 1
         }
         return named.isPersistent ? .now : .soon
@@ -155,7 +157,7 @@ struct RegistryMachine<Named: RegistryEntry, ManagerRef> {
     /// The Manager or the socket of `plan` could not be created: the name is free again, and
     /// a Manager left without sockets is returned to be shut down.
     mutating func openFailed(_ plan: OpenPlan) -> ManagerRef? {
-        self.removePlacement(of: plan.name)
+        self.removePlacement(of: plan.key)
     }
 
     // MARK: - Closing
@@ -167,10 +169,11 @@ struct RegistryMachine<Named: RegistryEntry, ManagerRef> {
         let save: Save
     }
 
-    /// Forgets socket `name` (a persistent one is not reopened; its session ID stays).
-    mutating func close(_ name: String) -> Closed? {
-        guard let named = self.sockets.removeValue(forKey: name) else { return nil }
-        let emptied = self.removePlacement(of: name)
+    /// Forgets socket `key` (a persistent one is not reopened; its session ID stays).
+    mutating func close(_ key: SocketKey) -> Closed? {
+        guard let named = self.sockets.removeValue(forKey: key) else { return nil }
+        let emptied = self.removePlacement(of: key)
+        let name = key.description
         // Only a persistent socket's record changes: saving on every close made closing
         // 10,000 sockets write the whole state 10,000 times, minutes of CPU.
         guard named.isPersistent, let record = self.saved.sockets[name] else { return Closed(named: named, emptied: emptied, save: .none) }
@@ -179,15 +182,15 @@ struct RegistryMachine<Named: RegistryEntry, ManagerRef> {
         return Closed(named: named, emptied: emptied, save: .now)
     }
 
-    private mutating func removePlacement(of name: String) -> ManagerRef? {
-        guard let (id, isEmpty) = self.placement.remove(name: name), isEmpty else { return nil }
+    private mutating func removePlacement(of key: SocketKey) -> ManagerRef? {
+        guard let (id, isEmpty) = self.placement.remove(name: key.description), isEmpty else { return nil }
         if let loop = self.managerLoops.removeValue(forKey: id) { self.loops.release(loop) }
         return self.managers.removeValue(forKey: id)
     }
 
-    /// The `lifetime: "connection"` sockets of RPC connection `id`, by name.
-    func owned(by id: Int) -> [String] {
-        self.sockets.values.filter { $0.owner == id }.map(\.name).sorted()
+    /// The `lifetime: "connection"` sockets of RPC connection `id`.
+    func held(by id: Int) -> [SocketKey] {
+        self.sockets.values.filter { $0.heldBy == id }.map(\.key).sorted { $0.description < $1.description }
     }
 
     // MARK: - Changing a socket
@@ -195,21 +198,22 @@ struct RegistryMachine<Named: RegistryEntry, ManagerRef> {
     /// A persistent socket's auth changed.
     mutating func authSet(_ auth: JSON, of named: Named) -> Save {
         guard named.isPersistent else { return .none }
-        self.saved.sockets[named.name]?.auth = auth
+        self.saved.sockets[named.key.description]?.auth = auth
         self.generation += 1
         return .now
     }
 
     /// A socket's session ID changed.
-    mutating func sessionSet(_ sessionId: String, of name: String) -> Save {
-        self.saved.sockets[name, default: SocketRecord(sessionId: sessionId)].sessionId = sessionId
+    mutating func sessionSet(_ sessionId: String, of key: SocketKey) -> Save {
+        self.saved.sockets[key.description, default: SocketRecord(sessionId: sessionId)].sessionId = sessionId
         self.generation += 1
         return .now
     }
 
     /// A persistent socket connected or disconnected: its recovery state (nil when it has
     /// none) is saved with its record.
-    mutating func recoveryChanged(_ recovery: SocketRecord.Recovery?, of name: String) -> Save {
+    mutating func recoveryChanged(_ recovery: SocketRecord.Recovery?, of key: SocketKey) -> Save {
+        let name = key.description
         guard let recovery, var record = self.saved.sockets[name], record.open != nil, record.recovery != recovery else { return .none }
         record.recovery = recovery
         self.saved.sockets[name] = record
@@ -230,26 +234,31 @@ struct RegistryMachine<Named: RegistryEntry, ManagerRef> {
         return self.managers.keys.sorted { $0.rawValue < $1.rawValue }.compactMap { self.managers[$0] }
     }
 
-    /// The sockets sharing Manager `id`, by name (a Manager's events go to each).
-    func names(on id: SocketPlacement.ManagerID) -> [String] { self.placement.sockets(on: id) }
+    /// The sockets sharing Manager `id` (a Manager's events go to each).
+    func sockets(on id: SocketPlacement.ManagerID) -> [Named] {
+        self.placement.sockets(on: id).compactMap { self.sockets[SocketKey(parsing: $0)] }
+    }
 
     // MARK: - Configuration and restore
 
     /// What applying `config` does (refused as a whole, or done in the plan's order).
     func reloadPlan(to config: ConfigFile) throws(RPCError) -> RegistryRules.ReloadPlan {
-        try RegistryRules.reload(
-            from: self.config, to: config,
-            open: self.sockets.mapValues { RegistryRules.OpenSocket(fromConfig: $0.fromConfig, params: $0.params) }
-        )
+        // The file declares siod's own sockets only.
+        var open: [String: RegistryRules.OpenSocket] = [:]
+        for (key, named) in self.sockets where key.owner == SocketKey.daemonOwner {
+            open[key.name] = RegistryRules.OpenSocket(fromConfig: named.fromConfig, params: named.params)
+        }
+        return try RegistryRules.reload(from: self.config, to: config, open: open)
     }
 
     mutating func configApplied(_ config: ConfigFile) { self.config = config }
 
-    /// At start, after the configuration: the persistent sockets of an earlier run to reopen.
-    mutating func restore() -> [(name: String, params: JSON)] {
+    /// At start, after the configuration: the persistent sockets of an earlier run to reopen,
+    /// with their owners.
+    mutating func restore() -> [(key: SocketKey, params: JSON)] {
         let (changed, reopen) = RegistryRules.restore(&self.saved, config: self.config)
         if changed { self.generation += 1 }
-        return reopen
+        return reopen.map { (SocketKey(parsing: $0.name), $0.params) }
     }
 
     // MARK: - Shutdown
@@ -265,7 +274,7 @@ struct RegistryMachine<Named: RegistryEntry, ManagerRef> {
     /// Refuses new sockets from now on.
     mutating func shutdown() -> Shutdown {
         self.closing = true
-        let persistent = self.sockets.values.filter(\.isPersistent).sorted { $0.name < $1.name }
+        let persistent = self.sockets.values.filter(\.isPersistent).sorted { $0.key.description < $1.key.description }
         let managers = self.managers.keys.sorted { $0.rawValue < $1.rawValue }.compactMap { id in
             self.managers[id].map { ($0, Set(persistent.filter { $0.managerID == id }.map(\.request.namespace))) }
         }

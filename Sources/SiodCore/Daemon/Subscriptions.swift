@@ -9,8 +9,11 @@ final class Subscriptions: Sendable {
     struct Subscription: Sendable {
         let id: Int
         let connection: RPCConnection
-        /// The socket names covered; `nil`: every socket, including later ones.
-        let sockets: Set<String>?
+        /// Who subscribed: it sees only the sockets it may use, named as it names them.
+        let caller: Caller
+        /// The sockets covered (every key each given name may mean); `nil`: every socket the
+        /// caller may use, including later ones.
+        let sockets: Set<SocketKey>?
         /// The `socket.event` names delivered; `nil`: all. Lifecycle notifications always go.
         let events: Set<String>?
         /// Also the engine's notifications (`manager.upgrade`, `manager.ping`, `manager.error`,
@@ -21,7 +24,9 @@ final class Subscriptions: Sendable {
         /// False until the subscribe response is written (see `activate`).
         var active: Bool
 
-        func covers(_ socket: String) -> Bool { self.sockets?.contains(socket) ?? true }
+        func covers(_ socket: NamedSocket) -> Bool {
+            (self.sockets?.contains(socket.key) ?? true) && socket.isVisible(to: self.caller)
+        }
     }
 
     private struct State {
@@ -34,12 +39,16 @@ final class Subscriptions: Sendable {
     private let state = NIOLockedValueBox(State())
 
     /// Adds an inactive subscription; ``activate(_:)`` it once the response is written.
-    func add(connection: RPCConnection, sockets: Set<String>?, events: Set<String>?, engine: Bool, outgoing: Bool) -> Int {
+    func add(
+        connection: RPCConnection, caller: Caller, sockets: Set<String>?, events: Set<String>?, engine: Bool, outgoing: Bool
+    ) -> Int {
+        let keys = sockets.map { Set($0.flatMap { SocketKey.candidates($0, for: caller) }) }
         let (id, watch) = self.state.withLockedValue { state -> (Int, Bool) in
             defer { state.nextID += 1 }
             let id = state.nextID
             state.byID[id] = Subscription(
-                id: id, connection: connection, sockets: sockets, events: events, engine: engine, outgoing: outgoing, active: false
+                id: id, connection: connection, caller: caller, sockets: keys, events: events, engine: engine, outgoing: outgoing,
+                active: false
             )
             return (id, state.watched.insert(connection.id).inserted)
         }
@@ -78,7 +87,7 @@ final class Subscriptions: Sendable {
 
     /// The active subscriptions covering `socket` (for `socket.event`: wanting `event`; for
     /// `socket.outgoing`: asking for `outgoing`).
-    func subscribers(of socket: String, event: String? = nil, engineOnly: Bool = false, outgoing: Bool = false) -> [Subscription] {
+    func subscribers(of socket: NamedSocket, event: String? = nil, engineOnly: Bool = false, outgoing: Bool = false) -> [Subscription] {
         self.state.withLockedValue { state in
             state.byID.values.filter { subscription in
                 subscription.active && subscription.covers(socket) && (!engineOnly || subscription.engine)
@@ -90,9 +99,10 @@ final class Subscriptions: Sendable {
 
     /// Sends notification `method` to every subscriber of `socket`: params are
     /// `{subscription, socket, …fields}`.
-    func publish(_ method: String, socket: String, _ fields: JSONObject, engineOnly: Bool = false) {
+    func publish(_ method: String, socket: NamedSocket, _ fields: JSONObject, engineOnly: Bool = false) {
         for subscription in self.subscribers(of: socket, engineOnly: engineOnly) {
-            var params: JSONObject = ["subscription": .number(JSONNumber(subscription.id)), "socket": .string(socket)]
+            let name = socket.key.display(for: subscription.caller)
+            var params: JSONObject = ["subscription": .number(JSONNumber(subscription.id)), "socket": .string(name)]
             params.members += fields.members
             subscription.connection.notify(method: method, params: .object(params))
         }
@@ -102,27 +112,36 @@ final class Subscriptions: Sendable {
     /// `socket.outgoing` with `outSeq` to those that asked for it). `argsText` is the JSON
     /// array of the arguments, already in RPC form; the line is built once per subscriber
     /// from text, not from a tree.
-    func publishEvent(socket: String, event: String, argsText: [UInt8], ackId: UInt64?, seq: UInt64, outgoing: Bool = false) {
-        let subscribers = self.subscribers(of: socket, event: event, outgoing: outgoing)
+    func publishEvent(socket named: NamedSocket, event: String, argsText: [UInt8], ackId: UInt64?, seq: UInt64, outgoing: Bool = false) {
+        let subscribers = self.subscribers(of: named, event: event, outgoing: outgoing)
         guard !subscribers.isEmpty else { return }
-        // Everything after the subscription id is the same for every subscriber.
-        var tail: [UInt8] = []
-        tail.reserveCapacity(argsText.count + socket.utf8.count + event.utf8.count + 64)
-        tail += #","socket":"#.utf8
-        JSON.string(socket).write(to: &tail)
-        tail += #","event":"#.utf8
-        JSON.string(event).write(to: &tail)
-        tail += #","args":"#.utf8
-        tail += argsText
-        if let ackId {
-            tail += #","ackId":"#.utf8
-            tail += String(ackId).utf8
+        // Everything after the subscription id is the same for every subscriber that names the
+        // socket alike (its owner and siod's other users, by name; admins and shared users
+        // of another owner's socket, qualified): built once for each.
+        func tail(naming socket: String) -> [UInt8] {
+            var tail: [UInt8] = []
+            tail.reserveCapacity(argsText.count + socket.utf8.count + event.utf8.count + 64)
+            tail += #","socket":"#.utf8
+            JSON.string(socket).write(to: &tail)
+            tail += #","event":"#.utf8
+            JSON.string(event).write(to: &tail)
+            tail += #","args":"#.utf8
+            tail += argsText
+            if let ackId {
+                tail += #","ackId":"#.utf8
+                tail += String(ackId).utf8
+            }
+            tail += outgoing ? #","outSeq":"#.utf8 : #","seq":"#.utf8
+            tail += String(seq).utf8
+            tail += "}".utf8
+            return tail
         }
-        tail += outgoing ? #","outSeq":"#.utf8 : #","seq":"#.utf8
-        tail += String(seq).utf8
-        tail += "}".utf8
+        var last: (socket: String, tail: [UInt8])?
         let method = outgoing ? "socket.outgoing" : "socket.event"
         for subscription in subscribers {
+            let socket = named.key.display(for: subscription.caller)
+            if last?.socket != socket { last = (socket, tail(naming: socket)) }
+            let tail = last?.tail ?? []
             var params: [UInt8] = []
             params.reserveCapacity(tail.count + 24)
             params += #"{"subscription":"#.utf8

@@ -41,10 +41,18 @@ public struct SocketOpenRequest: Sendable, Hashable {
     public var forceNew: Bool
     /// Everything that decides which Manager (connection) the socket uses.
     public var connection: ConnectionOptions
+    /// Who besides the owner may use the socket (param `access`).
+    public var access: AccessList
+    /// The uid that owns the socket: the client that opened it, siod's own for the
+    /// configuration's (set by whoever opens it; not a parameter).
+    public var owner: UInt32 = SocketKey.daemonOwner
+
+    /// How siod knows the socket.
+    public var key: SocketKey { SocketKey(owner: self.owner, name: self.name) }
 
     static let socketKeys: [String] = [
         "socket", "url", "namespace", "auth", "session", "lifetime", "autoConnect", "ackTimeout", "retries",
-        "forceNew", "multiplex",
+        "forceNew", "multiplex", "access",
     ]
 
     /// Reads `socket.open` params; an unknown or malformed parameter is an `invalid_params`
@@ -53,6 +61,9 @@ public struct SocketOpenRequest: Sendable, Hashable {
         let params = try RPCParams(json)
         try params.rejectUnknown(Self.socketKeys + ConnectionOptions.keys)
         self.name = try params.nonEmptyString("socket")
+        guard !self.name.hasPrefix("~") else {
+            throw .invalidParams("socket", "must not start with \"~\" (~UID/NAME names another owner's socket)")
+        }
         let urlText = try params.nonEmptyString("url")
         guard let url = URLComponents(string: urlText), let scheme = url.scheme?.lowercased(),
               ["http", "https", "ws", "wss"].contains(scheme), let host = url.host, !host.isEmpty
@@ -84,6 +95,7 @@ public struct SocketOpenRequest: Sendable, Hashable {
         let multiplex = try params.optionalBool("multiplex") ?? true
         self.forceNew = forceNew || !multiplex
         self.connection = try ConnectionOptions(params: params, scheme: scheme, host: host, port: url.port, url: url)
+        self.access = try AccessList(params.optionalValue("access"), parameter: "access")
     }
 
     /// The socket's options for the protocol machine.

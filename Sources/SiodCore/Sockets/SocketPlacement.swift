@@ -4,7 +4,8 @@
 /// A socket joins the first Manager, in creation order, with equal ``ConnectionOptions`` whose
 /// namespace is free; otherwise a new Manager is made. A socket holds its namespace while it is
 /// registered, connected or not. `forceNew` (or `multiplex: false`) always makes a new Manager,
-/// and that Manager is private: later sockets never join it, as `io()` never caches it.
+/// and that Manager is private: later sockets never join it, as `io()` never caches it. A
+/// Manager (its connection, its cookies) is never shared between owners.
 public struct SocketPlacement: Sendable {
     /// A Manager of the daemon.
     public struct ManagerID: Sendable, Hashable, CustomStringConvertible {
@@ -28,6 +29,7 @@ public struct SocketPlacement: Sendable {
 
     private struct ManagerEntry: Sendable {
         var options: ConnectionOptions
+        var owner: UInt32
         var namespaces: Set<String>
         var isPrivate: Bool
     }
@@ -49,12 +51,12 @@ public struct SocketPlacement: Sendable {
 
     /// Registers socket `name`; a name already registered is refused.
     public mutating func place(
-        name: String, namespace: String, connection: ConnectionOptions, forceNew: Bool
+        name: String, namespace: String, connection: ConnectionOptions, owner: UInt32 = 0, forceNew: Bool
     ) throws(PlacementError) -> Outcome {
         guard self.sockets[name] == nil else { throw .nameInUse(name) }
         if !forceNew {
             for id in self.order {
-                guard var entry = self.managers[id], !entry.isPrivate, entry.options == connection,
+                guard var entry = self.managers[id], !entry.isPrivate, entry.options == connection, entry.owner == owner,
                       !entry.namespaces.contains(namespace)
                 else { continue }
                 entry.namespaces.insert(namespace)
@@ -65,7 +67,7 @@ public struct SocketPlacement: Sendable {
         }
         let id = ManagerID(rawValue: self.nextID)
         self.nextID += 1
-        self.managers[id] = ManagerEntry(options: connection, namespaces: [namespace], isPrivate: forceNew)
+        self.managers[id] = ManagerEntry(options: connection, owner: owner, namespaces: [namespace], isPrivate: forceNew)
         self.order.append(id)
         self.sockets[name] = (id, namespace)
         return .created(id)
