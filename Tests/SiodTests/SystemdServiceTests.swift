@@ -126,6 +126,10 @@ struct SystemdServiceTests {
         let security = try await runCommand("/usr/bin/env", ["systemd-analyze", "security", "--offline=yes", "--threshold=20", scratch.path + "/siod.service"])
         #expect(security.status == 0, "\(security.out)")
         #expect(security.out.contains("Overall exposure level for siod.service: 1."), "exposure 2.0 or better")
+        // In a user namespace every other uid reads as 65534 through SO_PEERCRED: ownership
+        // (OwnershipTests) needs the clients' real uids and groups.
+        let service = try String(contentsOfFile: units + "/siod.service", encoding: .utf8)
+        #expect(!service.split(separator: "\n").contains { $0.hasPrefix("PrivateUsers=") && !$0.hasSuffix("=no") })
     }
 
     /// Records reach a standalone systemd-journald as structured entries, with siod's
