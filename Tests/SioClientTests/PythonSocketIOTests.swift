@@ -47,6 +47,23 @@ struct PythonSocketIOTests {
         }
     }
 
+    /// A message of a megabyte arrives whole, and its echo comes back whole. Over polling the
+    /// server reads the POST body whole (`--read-whole-posts`): python-engineio's aiohttp
+    /// driver otherwise keeps only what aiohttp had buffered of a body over about 200 KB,
+    /// from any client, python-socketio's own included (docs/quirks.md).
+    @Test(arguments: Mode.allCases)
+    func aOneMegabyteEmit_arrivesWhole(mode: Mode) async throws {
+        let server = try await PythonServer(["--max-http-buffer-size", "4000000", "--read-whole-posts"])
+        defer { server.stop() }
+        try await withManager(server.url, mode.options) { manager in
+            let (socket, _) = try await manager.connectedSocket()
+            let big = String(repeating: "0123456789abcdef", count: 65_536)
+            let echoed = try await socket.emitWithAck("echo", [.string(big), .binary([UInt8](repeating: 7, count: 100_000))], timeout: .seconds(20))
+            #expect(echoed.first?.stringValue?.count == big.count)
+            #expect(echoed.last?.binaryValue?.count == 100_000)
+        }
+    }
+
     @Test(arguments: Mode.allCases)
     func binary_bothWays_nested(mode: Mode) async throws {
         let server = try await PythonServer()

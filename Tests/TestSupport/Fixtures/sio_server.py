@@ -4,6 +4,13 @@ Started by the tests on 127.0.0.1; prints `PORT <n>` once it listens and exits w
 standard input closes, so a crashed test run cannot leave it behind.
 
   python sio_server.py [--port N] [--ping-interval S] [--ping-timeout S] [--transports polling,websocket]
+                       [--max-http-buffer-size BYTES] [--read-whole-posts]
+
+--read-whole-posts works around python-engineio's aiohttp driver, which reads a polling POST
+with `StreamReader.read(length)`: that returns what aiohttp has buffered, not `length` bytes, so
+a body larger than one read (about 200 KB and up) is cut and the message lost, whichever client
+sent it (python-socketio's own client loses them too; docs/quirks.md). With the flag the body
+is read whole, so that a test can prove what the client wrote.
 """
 import argparse
 import asyncio
@@ -18,7 +25,29 @@ parser.add_argument("--port", type=int, default=0)
 parser.add_argument("--ping-interval", type=float, default=25)
 parser.add_argument("--ping-timeout", type=float, default=20)
 parser.add_argument("--transports", default="polling,websocket")
+parser.add_argument("--max-http-buffer-size", type=int, default=1_000_000)
+parser.add_argument("--read-whole-posts", action="store_true")
 options = parser.parse_args()
+
+if options.read_whole_posts:
+    from engineio.async_drivers import aiohttp as engineio_aiohttp
+
+    class WholeBody:
+        def __init__(self, content):
+            self.content = content
+
+        async def read(self, length=-1):
+            return await (self.content.read() if length < 0 else self.content.readexactly(length))
+
+    translate = engineio_aiohttp.translate_request
+
+    def translate_whole(request):
+        environ = translate(request)
+        environ["wsgi.input"] = WholeBody(request.content)
+        return environ
+
+    engineio_aiohttp.translate_request = translate_whole
+    engineio_aiohttp._async["translate_request"] = translate_whole
 
 sio = socketio.AsyncServer(
     async_mode="aiohttp",
@@ -26,6 +55,7 @@ sio = socketio.AsyncServer(
     ping_timeout=options.ping_timeout,
     transports=options.transports.split(","),
     cors_allowed_origins="*",
+    max_http_buffer_size=options.max_http_buffer_size,
 )
 app = web.Application()
 sio.attach(app)
