@@ -59,6 +59,10 @@ public struct LineFramer: Sendable {
     /// The number of bytes held for an incomplete line (never more than `maxLineLength + 1`).
     public var bufferedByteCount: Int { self.buffer.count }
 
+    /// The memory an incomplete line takes (its buffer grows by doubling, so up to twice its
+    /// bytes); 0 when none is held.
+    public var heldMemory: Int { self.buffer.isEmpty ? 0 : self.buffer.capacity }
+
     // MARK: - Private
 
     /// Appends part of a line; `false` when that would buffer past the limit (one byte of

@@ -31,6 +31,10 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
     private var linesPending = 0
     /// A read was asked for while the channel was unwritable; it is issued when it drains.
     private var readPending = false
+    /// The bound on unfinished lines shared by every connection of the server.
+    private let pending: PendingBytes?
+    /// A read waits for the connections' unfinished lines to fall within their bound.
+    private var readWaitsForPending = false
     /// Closes the connection when it has been idle for ``RPCLimits/idleTimeout``.
     private var idleTimer: Scheduled<Void>?
     /// The connection owns something that lives as long as it (``RPCConnection/exemptFromIdleTimeout()``).
@@ -73,9 +77,10 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
     /// The state, for the tests.
     var stateForTesting: State { self.state }
 
-    init(limits: RPCLimits, methods: [String: RPCMethod]) {
+    init(limits: RPCLimits, methods: [String: RPCMethod], pending: PendingBytes? = nil) {
         self.limits = limits
         self.methods = methods
+        self.pending = pending
         self.framer = LineFramer(maxLineLength: limits.maxLineLength)
     }
 
@@ -95,7 +100,9 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
         self.idleTimer?.cancel()
         self.idleTimer = nil
         let buffer = self.unwrapInboundIn(data)
-        for event in self.framer.feed(buffer.readableBytesView) {
+        let events = self.framer.feed(buffer.readableBytesView)
+        self.pending?.set(ObjectIdentifier(self), self.framer.heldMemory)
+        for event in events {
             self.received(event)
             guard self.state.isReading else { return }
         }
@@ -131,6 +138,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.pending?.remove(ObjectIdentifier(self))
         self.state = .closed
         self.idleTimer?.cancel()
         self.idleTimer = nil
@@ -146,6 +154,23 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
     func read(context: ChannelHandlerContext) {
         guard context.channel.isWritable else {
             self.readPending = true
+            return
+        }
+        if let pending = self.pending, !self.readWaitsForPending {
+            let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let mayRead = pending.mayRead(ObjectIdentifier(self)) {
+                loop.eventLoop.execute {
+                    let (handler, context) = loop.value
+                    guard handler.readWaitsForPending else { return }
+                    handler.readWaitsForPending = false
+                    if handler.state.isReading { handler.read(context: context) }
+                }
+            }
+            guard mayRead else {
+                self.readWaitsForPending = true
+                return
+            }
+        } else if self.readWaitsForPending {
             return
         }
         context.read()

@@ -4,6 +4,10 @@ public struct RPCLimits: Sendable, Hashable {
     /// Longest request line in bytes; a longer one gets a `line_too_long` error (id null)
     /// and the connection closes.
     public var maxLineLength = 8 * 1024 * 1024
+    /// Bytes of unfinished lines held for all connections together; beyond, the connections
+    /// holding part of a line are not read until the total falls back (their bytes wait in
+    /// the kernel).
+    public var maxPendingBytes = 64 * 1024 * 1024
     /// Entries in one batch; a longer batch is answered with one `invalid_request` error and
     /// the connection stays usable.
     public var maxBatchEntries = 1000

@@ -38,6 +38,8 @@ public final class RPCServer: Sendable {
     /// The bounds it enforces.
     public let limits: RPCLimits
     private let methods: [String: RPCMethod]
+    /// The unfinished lines of every connection, under ``RPCLimits/maxPendingBytes``.
+    private let pending: PendingBytes
     private let group: any EventLoopGroup
     private let logger: Logger
     private let state = NIOLockedValueBox(State())
@@ -63,10 +65,26 @@ public final class RPCServer: Sendable {
         self.listen = listen
         self.limits = limits
         self.methods = methods
+        self.pending = PendingBytes(limit: limits.maxPendingBytes) { over, total in
+            if over {
+                logger.notice(
+                    "unfinished request lines reached --max-pending-bytes: their clients are not read until it falls back",
+                    metadata: ["rpc.pending_bytes": "\(total)", "rpc.max_pending_bytes": "\(limits.maxPendingBytes)"]
+                )
+            } else {
+                logger.info("unfinished request lines back under --max-pending-bytes", metadata: ["rpc.pending_bytes": "\(total)"])
+                // The lines' buffers were freed on the event loops' threads, into malloc arenas
+                // that glibc does not trim by itself: give the spike back to the system.
+                trimMalloc()
+            }
+        }
         self.group = group
         self.logger = logger
         (self.incoming, self.incomingContinuation) = AsyncStream.makeStream()
     }
+
+    /// The bytes of unfinished lines held for all connections now.
+    public var pendingBytes: Int { self.pending.total }
 
     /// The connections open now.
     public var connections: [RPCConnection] {
@@ -165,7 +183,7 @@ public final class RPCServer: Sendable {
         case .success(let value):
             id = value
         }
-        let handler = RPCConnectionHandler(limits: limits, methods: self.methods)
+        let handler = RPCConnectionHandler(limits: limits, methods: self.methods, pending: self.pending)
         let connection = RPCConnection(id: id, peer: peer, handler: handler, channel: channel, limits: limits)
         handler.connection = connection
         self.state.withLockedValue { $0.connections[id] = connection }
@@ -272,3 +290,11 @@ private struct PeerGroupBuffer {
     ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 }
 #endif
+
+/// glibc's `malloc_trim(0)`: returns the free memory of every malloc arena to the system. Found
+/// at run time (it is in no Swift module, and musl has none).
+func trimMalloc() {
+    typealias Trim = @convention(c) (Int) -> Int32
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+    _ = unsafeBitCast(symbol, to: Trim.self)(0)
+}

@@ -43,6 +43,9 @@ struct Siod: AsyncParsableCommand {
     @Option(help: "The longest request line, in bytes.")
     var maxLineLength: Int = RPCLimits().maxLineLength
 
+    @Option(help: "Bytes of unfinished request lines held for all clients together; beyond, clients holding part of a line are not read until it falls back.")
+    var maxPendingBytes: Int = RPCLimits().maxPendingBytes
+
     @Option(help: "Requests in flight per client.")
     var maxRequestsPerClient: Int = RPCLimits().maxConcurrentRequestsPerClient
 
@@ -66,7 +69,8 @@ struct Siod: AsyncParsableCommand {
             throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
         }
         for (name, value) in [
-            ("--max-line-length", self.maxLineLength), ("--max-requests-per-client", self.maxRequestsPerClient),
+            ("--max-line-length", self.maxLineLength), ("--max-pending-bytes", self.maxPendingBytes),
+            ("--max-requests-per-client", self.maxRequestsPerClient),
             ("--max-clients", self.maxClients), ("--max-clients-per-uid", self.maxClientsPerUid),
             ("--max-queued-notifications", self.maxQueuedNotifications), ("--max-queued-bytes", self.maxQueuedBytes),
         ] where value < 1 {
@@ -85,6 +89,7 @@ struct Siod: AsyncParsableCommand {
 
         var limits = RPCLimits()
         limits.maxLineLength = self.maxLineLength
+        limits.maxPendingBytes = self.maxPendingBytes
         limits.maxConcurrentRequestsPerClient = self.maxRequestsPerClient
         limits.maxClients = self.maxClients
         limits.maxClientsPerUID = self.maxClientsPerUid

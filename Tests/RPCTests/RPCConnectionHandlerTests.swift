@@ -18,7 +18,7 @@ import Testing
         let held = NIOLockedValueBox<[RPCReply]>([])
         private(set) var flushes = 0
 
-        init(limits: RPCLimits = RPCLimits()) throws {
+        init(limits: RPCLimits = RPCLimits(), pending: PendingBytes? = nil) throws {
             let held = self.held
             let methods: [String: RPCMethod] = [
                 "echo": .immediate { params, _, reply in reply.succeed(params ?? .null) },
@@ -28,7 +28,7 @@ import Testing
                     reply.succeed(true)
                 },
             ]
-            self.handler = RPCConnectionHandler(limits: limits, methods: methods)
+            self.handler = RPCConnectionHandler(limits: limits, methods: methods, pending: pending)
             self.handler.connection = RPCConnection(id: 1, peer: nil, handler: self.handler, channel: self.channel)
             let spy = OutboundSpy()
             spy.onFlush = { [unowned self] in self.flushes += 1 }
@@ -221,5 +221,38 @@ import Testing
         h.channel.isWritable = true
         h.channel.pipeline.fireChannelWritabilityChanged()
         #expect(reads == 1, "the read asked for is issued once it drains")
+    }
+
+    /// Unfinished lines of all connections share one bound: past it, a connection holding
+    /// part of a line is not read until the total falls back; one holding nothing reads on.
+    @Test func pendingBytes_pauseOnlyTheHoldersOfUnfinishedLines_untilTheTotalFalls() throws {
+        let pending = PendingBytes(limit: 100)
+        let (a, b) = (try Harness(pending: pending), try Harness(pending: pending))
+        var reads = (a: 0, b: 0)
+        for (h, count) in [(a, { reads.a += 1 }), (b, { reads.b += 1 })] as [(Harness, () -> Void)] {
+            let spy = OutboundSpy()
+            spy.onRead = count
+            try h.channel.pipeline.syncOperations.addHandler(spy, position: .first)
+        }
+        let padding = String(repeating: "x", count: 100)
+        try a.send(#"{"jsonrpc":"2.0","id":1,"params":[""# + padding)
+        #expect(pending.total >= 130)
+        a.channel.read()
+        b.channel.read()
+        #expect(reads.a == 0, "a holds part of a line past the bound: not read")
+        #expect(reads.b == 1, "b holds nothing: read on, its lines get answered")
+        try b.send(#"{"jsonrpc":"2.0","id":2,"method":"echo"}"# + "\n" + "{")
+        b.channel.read()
+        #expect(reads.b == 1, "b now holds a byte too")
+        // a's line ends: the total falls within the bound and both read again.
+        try a.send(#""],"method":"echo"}"# + "\n")
+        a.channel.embeddedEventLoop.run()
+        b.channel.embeddedEventLoop.run()
+        #expect(pending.total > 0 && pending.total <= 100, "b's byte, in the memory its buffer kept")
+        #expect(reads.a == 1 && reads.b == 2)
+        #expect(try a.lines() == [#"{"jsonrpc":"2.0","id":1,"result":[""# + padding + #""]}"#])
+        // A closed connection gives its bytes back.
+        try b.channel.close().wait()
+        #expect(pending.total == 0)
     }
 }

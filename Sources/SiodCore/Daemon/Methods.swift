@@ -203,6 +203,7 @@ extension Daemon {
             "config": .string(self.configuration.configPath),
             "limits": [
                 "maxLineLength": number(limits.maxLineLength),
+                "maxPendingBytes": number(limits.maxPendingBytes),
                 "maxBatchEntries": number(limits.maxBatchEntries),
                 "idleTimeoutSeconds": number(Int(limits.idleTimeout?.components.seconds ?? 0)),
                 "maxConcurrentRequestsPerClient": number(limits.maxConcurrentRequestsPerClient),

@@ -93,4 +93,10 @@ enum Notifications {
         JSON.array(values).writeRPC(to: &out)
         return out
     }
+
+    /// About the size of ``argsText(_:)``, from sizes alone: the text, plus each attachment
+    /// as standard base64 in `{"$binary":""}`.
+    static func argsTextSize(_ arguments: EventArguments) -> Int {
+        arguments.attachments.reduce(arguments.text.bytes.count) { $0 + ($1.count + 2) / 3 * 4 + 14 }
+    }
 }

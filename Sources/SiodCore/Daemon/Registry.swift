@@ -306,7 +306,7 @@ final class Registry: Sendable {
                 return mutable.received
             }
             self.subscriptions.publishEvent(
-                socket: named, event: message.name.description, argsText: Notifications.argsText(message.arguments),
+                socket: named, event: message.name.description, arguments: message.arguments,
                 ackId: message.ackId, seq: seq, outgoing: outgoing
             )
             return

@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import RPC
 import SioJSON
+import SioProtocol
 
 /// The `events.subscribe` subscriptions of every RPC client, and the fan-out of notifications
 /// to them. Publishing takes one lock and never waits: each connection has its own bounded
@@ -109,12 +110,17 @@ final class Subscriptions: Sendable {
     }
 
     /// Sends `socket.event` to the subscribers of `socket` that want `event` (or, `outgoing`,
-    /// `socket.outgoing` with `outSeq` to those that asked for it). `argsText` is the JSON
-    /// array of the arguments, already in RPC form; the line is built once per subscriber
-    /// from text, not from a tree.
-    func publishEvent(socket named: NamedSocket, event: String, argsText: [UInt8], ackId: UInt64?, seq: UInt64, outgoing: Bool = false) {
+    /// `socket.outgoing` with `outSeq` to those that asked for it). The line is built once per
+    /// subscriber from the arguments' text, not from a tree; a line no subscriber's queue
+    /// could hold is not built at all.
+    func publishEvent(socket named: NamedSocket, event: String, arguments: EventArguments, ackId: UInt64?, seq: UInt64, outgoing: Bool = false) {
         let subscribers = self.subscribers(of: named, event: event, outgoing: outgoing)
         guard !subscribers.isEmpty else { return }
+        // A server's 10 attachments of 16 MB made one 224 MB line, only to be refused by every
+        // queue: each subscriber is told instead (`events.lagged` with its size, estimated).
+        let estimate = Notifications.argsTextSize(arguments) + event.utf8.count + 160
+        let fits = subscribers.contains { estimate <= $0.connection.limits.maxQueuedNotificationBytes }
+        let argsText = fits ? Notifications.argsText(arguments) : []
         // Everything after the subscription id is the same for every subscriber that names the
         // socket alike (its owner and siod's other users, by name; admins and shared users
         // of another owner's socket, qualified): built once for each.
@@ -140,6 +146,11 @@ final class Subscriptions: Sendable {
         let method = outgoing ? "socket.outgoing" : "socket.event"
         for subscription in subscribers {
             let socket = named.key.display(for: subscription.caller)
+            let limits = subscription.connection.limits
+            guard fits else {
+                self.lagged(subscription, socket: socket, method: method, seq: seq, outgoing: outgoing, bytes: estimate)
+                continue
+            }
             if last?.socket != socket { last = (socket, tail(naming: socket)) }
             let tail = last?.tail ?? []
             var params: [UInt8] = []
@@ -150,16 +161,21 @@ final class Subscriptions: Sendable {
             let line = RPCNotification.line(method: method, paramsText: params)
             // Larger than the client's whole queue: not queued, but said (its seq and size), so
             // that the consumer knows what it lost.
-            let limits = subscription.connection.limits
-            if line.count > limits.maxQueuedNotificationBytes, let lagged = limits.laggedNotificationMethod {
-                subscription.connection.notify(method: lagged, params: [
-                    "subscription": .number(JSONNumber(subscription.id)), "socket": .string(socket), "dropped": 1,
-                    "method": .string(method), (outgoing ? "outSeq" : "seq"): .number(JSONNumber(seq)),
-                    "bytes": .number(JSONNumber(line.count)),
-                ])
+            guard line.count <= limits.maxQueuedNotificationBytes else {
+                self.lagged(subscription, socket: socket, method: method, seq: seq, outgoing: outgoing, bytes: line.count)
                 continue
             }
             subscription.connection.notify(line: line)
         }
+    }
+
+    /// `events.lagged` for one notification too large for the subscriber's queue.
+    private func lagged(_ subscription: Subscription, socket: String, method: String, seq: UInt64, outgoing: Bool, bytes: Int) {
+        guard let lagged = subscription.connection.limits.laggedNotificationMethod else { return }
+        subscription.connection.notify(method: lagged, params: [
+            "subscription": .number(JSONNumber(subscription.id)), "socket": .string(socket), "dropped": 1,
+            "method": .string(method), (outgoing ? "outSeq" : "seq"): .number(JSONNumber(seq)),
+            "bytes": .number(JSONNumber(bytes)),
+        ])
     }
 }

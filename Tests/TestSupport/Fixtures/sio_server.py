@@ -80,6 +80,13 @@ async def emit_back(sid, *args):
     await sio.emit("back", list(args), to=sid)
 
 
+@sio.on("big-binary")
+async def big_binary(sid, count, size):
+    # One event of `count` attachments of `size` bytes each (the bounds tests' hostile server).
+    await sio.emit("big", [bytes(size)] * count, to=sid)
+    return True
+
+
 @sio.on("bin")
 async def binary(sid, data):
     await sio.emit("binback", {"buf": bytes([1, 2, 3]), "nested": [bytes([4]), {"deep": bytes([5, 6])}], "got": data}, to=sid)

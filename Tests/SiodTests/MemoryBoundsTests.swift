@@ -1,0 +1,112 @@
+import Foundation
+import SioJSON
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a hostile client or server costs siod in memory: its peak resident set (`VmHWM`)
+/// while another client goes on being served. The bounds are stated per case, with the
+/// figures measured on the debug build (docs/rpc.md § Framing and limits).
+@Suite(.timeLimit(.minutes(3)))
+struct MemoryBoundsTests {
+    /// `VmHWM` (peak resident set) and `VmRSS` of `pid`, in bytes.
+    private func memory(_ pid: Int32) throws -> (peak: Int, now: Int) {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        func field(_ name: String) -> Int {
+            let line = status.split(separator: "\n").first { $0.hasPrefix(name + ":") } ?? ""
+            return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+        }
+        return (field("VmHWM"), field("VmRSS"))
+    }
+
+    private let mib = 1 << 20
+
+    /// Prints the figure the resolution quotes: `memory: CASE: peak +N MiB (now M MiB)`.
+    private func report(_ what: String, _ before: (peak: Int, now: Int), _ after: (peak: Int, now: Int)) {
+        print("memory: \(what): peak +\((after.peak - before.peak) / self.mib) MiB over \(before.peak / self.mib) MiB, resident now \(after.now / self.mib) MiB")
+    }
+
+    /// The other client's `daemon.ping` is answered, in well under a second.
+    private func otherClientIsServed(_ siod: SiodProcess) throws {
+        let client = try RPCLineClient(path: siod.socket)
+        let start = ContinuousClock.now
+        #expect(try client.call("daemon.ping") == "pong")
+        #expect(ContinuousClock.now - start < .seconds(1))
+    }
+
+    @Test func anOversizedBatch_isRefusedBeforeItIsParsed() async throws {
+        let scratch = Scratch()
+        let siod = try await SiodProcess(in: scratch)
+        let pid = siod.process.processIdentifier
+        let before = try self.memory(pid)
+        // 8 MiB of `1,`: four million entries (was 4.3 GB of peak, answered with a 129 MB line per million).
+        let client = try RPCLineClient(path: siod.socket)
+        client.send("[" + String(repeating: "1,", count: 4_194_000) + "1]\n")
+        let answer = try #require(try client.readLine())
+        #expect(answer.contains("invalid_request") && answer.contains("more than 1000"))
+        #expect(answer.count < 300)
+        try self.otherClientIsServed(siod)
+        let after = try self.memory(pid)
+        self.report("8 MiB batch of 4 million entries", before, after)
+        // The line (8 MiB) in the framer's buffer (which grows by doubling), and nothing built from it.
+        #expect(after.peak - before.peak < 40 * self.mib, "peak grew by \((after.peak - before.peak) / self.mib) MiB")
+    }
+
+    @Test func sixtyClientsHoldingUnfinishedLines_costAtMostTheBound() async throws {
+        let scratch = Scratch()
+        let bound = 64 * self.mib
+        let siod = try await SiodProcess(in: scratch, arguments: ["--max-pending-bytes", String(bound)])
+        let pid = siod.process.processIdentifier
+        let before = try self.memory(pid)
+        // Sixty clients each send 8 MiB - 1 of a line that never ends (was 830 MB held).
+        let chunk = String(repeating: "x", count: self.mib)
+        let streams = try (0..<60).map { _ in try UnixStream(path: siod.socket) }
+        for stream in streams {
+            Thread.detachNewThread {
+                stream.send("{\"jsonrpc\":\"2.0\",\"method\":\"daemon.ping\",\"params\":[\"")
+                for _ in 0..<7 { stream.send(chunk) }
+            }
+        }
+        // shutdown(2) first: it ends the sends blocked on these sockets, which close(2) does not.
+        func hangUp() { for stream in streams { shutdown(stream.fd, Int32(SHUT_RDWR)); stream.close() } }
+        defer { hangUp() }
+        try siod.waitForLog("reached --max-pending-bytes")
+        try self.otherClientIsServed(siod)
+        let held = try self.memory(pid)
+        self.report("60 clients, 8 MiB unfinished lines", before, held)
+        // The bound (counted as the buffers' memory), what one read brings each client past
+        // it, and NIO's read buffers.
+        #expect(held.peak - before.peak < bound + 40 * self.mib, "peak grew by \((held.peak - before.peak) / self.mib) MiB")
+        hangUp()
+        try siod.waitForLog("back under --max-pending-bytes")
+        try self.otherClientIsServed(siod)
+        self.report("after those 60 clients left", before, try self.memory(pid))
+    }
+
+    @Test(.enabled(if: PythonServer.available))
+    func aHugeServerEvent_isAnnouncedAsLagged_neverQueuedWhole() async throws {
+        let scratch = Scratch()
+        let siod = try await SiodProcess(in: scratch)
+        let server = try await PythonServer()
+        defer { server.stop() }
+        let pid = siod.process.processIdentifier
+        let client = try RPCLineClient(path: siod.socket)
+        _ = try client.call("events.subscribe", ["sockets": ["s"], "events": ["big"]])
+        _ = try client.call("socket.open", ["socket": "s", "url": .string(server.url), "transports": ["websocket"]])
+        try client.waitConnected("s")
+        let before = try self.memory(pid)
+        // Ten attachments of 16 MB: 160 MB of event, a 224 MB line (was queued whole).
+        _ = try client.call("socket.emit", ["socket": "s", "event": "big-binary", "args": [10, 16_000_000], "ack": true, "timeout": 60000])
+        let lagged = try client.notification("events.lagged") { $0["socket"] == "s" }
+        #expect(lagged["method"] == "socket.event" && lagged["seq"] != nil)
+        #expect((lagged["bytes"]?.intValue ?? 0) > 213_000_000)
+        try self.otherClientIsServed(siod)
+        let after = try self.memory(pid)
+        self.report("server event of 10 x 16 MB attachments", before, after)
+        // The event itself has to be received whole (its attachments, and the transport's
+        // frames as they arrive); no notification is built from it.
+        #expect(after.peak - before.peak < 400 * self.mib, "peak grew by \((after.peak - before.peak) / self.mib) MiB")
+    }
+}
