@@ -105,6 +105,12 @@ public final class PythonServer: @unchecked Sendable {
         return url
     }
 
+    /// Writes one line to the fixture's standard input (fault_proxy.py's commands: `cut`,
+    /// `reset`, `latency 50 10`, `blackhole on`, …).
+    public func command(_ line: String) {
+        try? self.stdin.fileHandleForWriting.write(contentsOf: Data((line + "\n").utf8))
+    }
+
     /// SIGSTOP: the server stops answering, its sockets stay open.
     public func suspend() { kill(self.process.processIdentifier, SIGSTOP) }
     /// SIGCONT.

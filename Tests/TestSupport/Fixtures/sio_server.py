@@ -63,6 +63,8 @@ sio.attach(app)
 
 @sio.event
 async def connect(sid, environ, auth):
+    if isinstance(auth, dict) and "sessionId" in auth:
+        sessions[sid] = auth["sessionId"]
     # Emitted before the CONNECT reply: the client must buffer it (docs/quirks.md #22).
     await sio.emit("welcome", {"hello": "world", "auth": auth}, to=sid)
     # The transport the session started on, for rememberUpgrade.
@@ -117,11 +119,26 @@ async def count(sid, n):
 
 # The order emits arrive in: `seq` records its argument, `seq-report` answers what came.
 sequences = {}
+# seq-ack: numbers received per siod session ID (auth.sessionId, kept across reconnects).
+received = {}
+sessions = {}
 
 
 @sio.on("seq")
 async def seq(sid, n):
     sequences.setdefault(sid, []).append(n)
+
+
+@sio.on("seq-ack")
+async def seq_ack(sid, n):
+    # Recorded per client session ID (auth), which stays across reconnects, then acked.
+    received.setdefault(sessions.get(sid, sid), []).append(n)
+    return n
+
+
+@sio.on("seq-received")
+async def seq_received(sid):
+    return sorted(received.get(sessions.get(sid, sid), []))
 
 
 @sio.on("seq-report")
