@@ -44,7 +44,7 @@ public struct AccessList: Sendable, Hashable {
         }
     }
 
-    /// Whether `peer` is listed, by uid or by one of its groups.
+    /// Whether `caller` is listed, by uid or by one of its groups.
     func admits(_ caller: Caller) -> Bool {
         self.users.contains(caller.uid) || !self.groups.isDisjoint(with: caller.groups)
     }
@@ -102,9 +102,9 @@ public struct Caller: Sendable, Hashable {
 }
 
 /// How a socket is known inside siod: its owner's uid and its name. The key is the name alone
-/// for siod's own sockets (the configuration's, and those its own user or root... opened as
-/// siod's uid), `~UID/NAME` for another owner's: so state files of earlier versions, whose
-/// names had no owner, stay siod's own, and two users may each have a `chat`.
+/// for siod's own sockets (the configuration's, and those siod's own user opens), `~UID/NAME`
+/// for another owner's: so state files of earlier versions, whose names had no owner, stay
+/// siod's own, and two users may each have a `chat`.
 ///
 /// A client names its own sockets and siod's by name; another owner's socket shared with it
 /// (or any socket, for an admin) as `~UID/NAME` or `~USER/NAME`. Its own socket comes first
