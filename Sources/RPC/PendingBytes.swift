@@ -2,15 +2,20 @@ import NIOConcurrencyHelpers
 
 /// The bytes every connection holds in unfinished lines, under one bound
 /// (``RPCLimits/maxPendingBytes``). One line costs at most its own bytes per connection (the
-/// framer's limit); this bounds the sum: past it, the connections holding part of a line stop
-/// being read (their bytes wait in the kernel) until the total falls back, while connections
-/// holding nothing read on, so that finished lines keep being answered.
+/// framer's limit); this bounds the sum. Past it, the connections holding part of a line stop
+/// being read (their bytes wait in the kernel) until the total falls back, but one of them,
+/// the *finisher*, reads on: were they all paused, no line could end and free its bytes, and
+/// ten clients each sending an 8 MiB line would wait for each other forever. So the total
+/// stays under the bound plus one line. Connections holding nothing read on, so that
+/// finished lines keep being answered.
 final class PendingBytes: Sendable {
     let limit: Int
     private struct State {
         var held: [ObjectIdentifier: Int] = [:]
         var total = 0
         var over = false
+        /// The holder that reads on while the total is over the bound.
+        var finisher: ObjectIdentifier?
         var waiting: [ObjectIdentifier: @Sendable () -> Void] = [:]
     }
     private let state = NIOLockedValueBox(State())
@@ -22,8 +27,8 @@ final class PendingBytes: Sendable {
         self.crossed = crossed
     }
 
-    /// Records that `holder` now holds `bytes`; wakes it if it holds nothing any more, and
-    /// every waiting holder if the total is within the bound.
+    /// Records that `holder` now holds `bytes`. Wakes every waiting holder when the total is
+    /// within the bound; else, when the finisher's line ended, one waiter, the next finisher.
     func set(_ holder: ObjectIdentifier, _ bytes: Int) {
         let (wake, crossing, total) = self.state.withLockedValue { state -> ([@Sendable () -> Void], Bool?, Int) in
             state.total += bytes - (state.held[holder] ?? 0)
@@ -31,12 +36,22 @@ final class PendingBytes: Sendable {
             let over = state.total > self.limit
             let crossing: Bool? = over != state.over ? over : nil
             state.over = over
+            if bytes == 0, state.finisher == holder { state.finisher = nil }
             if !over {
+                state.finisher = nil
                 defer { state.waiting.removeAll() }
                 return (Array(state.waiting.values), crossing, state.total)
             }
-            guard bytes == 0, let own = state.waiting.removeValue(forKey: holder) else { return ([], crossing, state.total) }
-            return ([own], crossing, state.total)
+            // A holder whose line ended reads on (it holds nothing now); so does the next
+            // finisher, when there is none.
+            var wake: [@Sendable () -> Void] = []
+            if bytes == 0, let own = state.waiting.removeValue(forKey: holder) { wake.append(own) }
+            if state.finisher == nil, let (next, resume) = state.waiting.first {
+                state.waiting[next] = nil
+                state.finisher = next
+                wake.append(resume)
+            }
+            return (wake, crossing, state.total)
         }
         if let crossing { self.crossed(crossing, total) }
         for resume in wake { resume() }
@@ -48,11 +63,14 @@ final class PendingBytes: Sendable {
         self.set(holder, 0)
     }
 
-    /// Whether `holder` may read on: it holds nothing, or the total is within the bound.
-    /// Otherwise `resume` is called once it is (and `false` returned).
+    /// Whether `holder` may read on: it holds nothing, the total is within the bound, or it
+    /// is the finisher (or becomes it, there being none). Otherwise `resume` is called once it
+    /// may (and `false` returned).
     func mayRead(_ holder: ObjectIdentifier, resume: @escaping @Sendable () -> Void) -> Bool {
         self.state.withLockedValue { state in
             guard state.held[holder] != nil, state.total > self.limit else { return true }
+            if state.finisher == nil { state.finisher = holder }
+            guard state.finisher != holder else { return true }
             state.waiting[holder] = resume
             return false
         }

@@ -291,9 +291,10 @@ private struct PeerGroupBuffer {
 }
 #endif
 
-/// glibc's `malloc_trim(0)`: returns the free memory of every malloc arena to the system. Found
-/// at run time (it is in no Swift module, and musl has none).
-func trimMalloc() {
+/// glibc's `malloc_trim(0)`: returns the free memory of every malloc arena to the system
+/// (glibc gives back by itself only the top of the main arena, and event loop threads allocate
+/// in arenas of their own). Found at run time: it is in no Swift module, and musl has none.
+public func trimMalloc() {
     typealias Trim = @convention(c) (Int) -> Int32
     guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
     _ = unsafeBitCast(symbol, to: Trim.self)(0)

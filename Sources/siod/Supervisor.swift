@@ -1,4 +1,5 @@
 import Logging
+import RPC
 import ServiceLifecycle
 import SiodCore
 import Systemd
@@ -25,7 +26,17 @@ struct Supervisor: Service {
                 if let watchdog = self.watchdog {
                     group.addTask { await self.feed(watchdog) }
                 }
+                group.addTask { await self.giveBackMemory() }
             }
+        }
+    }
+
+    /// After a spike (a server's huge event, a burst of large lines) the freed memory stays in
+    /// malloc's arenas: every half minute, what is free goes back to the system.
+    private func giveBackMemory() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(30))
+            trimMalloc()
         }
     }
 
