@@ -3,9 +3,10 @@
   .venv/bin/python Benchmarks/bounds/hostile.py [--siod .build/release/siod]
 
 Starts siod (and python-socketio from Tests/TestSupport/Fixtures for the server case), then for
-each case prints siod's peak resident set (VmHWM) before and after, its resident set once the
-case is over, and how long another client's `daemon.ping` took meanwhile. Each case runs on a
-fresh siod, so that one peak does not hide the next.
+each case prints siod's peak resident set (VmHWM) before and after, its resident set 30 s after
+the case (siod returns freed memory to the system every 30 s), and how long another client's
+`daemon.ping` took meanwhile. Each case runs on a fresh siod, so that one peak does not hide
+the next.
 """
 import argparse
 import json
