@@ -66,7 +66,10 @@ class Connection:
             asyncio.create_task(self.pump(self.client[0], self.server[1])),
             asyncio.create_task(self.pump(self.server[0], self.client[1])),
         ]
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        try:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        except asyncio.CancelledError:
+            pass  # a cut cancels the pumps; the connection is over either way
         connections.discard(self)
         self.close()
 
