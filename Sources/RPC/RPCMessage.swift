@@ -14,10 +14,10 @@ public enum RPCMessage: Sendable, Hashable {
     /// `maxBatchEntries` is refused whole.
     public init(line: some Collection<UInt8>, maxBatchEntries: Int = RPCLimits().maxBatchEntries) {
         // A batch over the limit is refused before its tree is built: a line of four million
-        // `1,` took 140 MB to parse only to be refused.
-        let count = line.withContiguousStorageIfAvailable { JSONScanner.countElements($0, upTo: maxBatchEntries) } ?? nil
+        // `1,` took 140 MB to parse only to be refused. (Malformed, it is a parse error.)
+        let count = line.withContiguousStorageIfAvailable { JSONScanner.countElements($0) } ?? nil
         if let count, count > maxBatchEntries {
-            let detail = "a batch of more than \(maxBatchEntries) entries"
+            let detail = "a batch of \(count) entries, more than \(maxBatchEntries)"
             self = .invalid(RPCResponse(id: .null, outcome: .failure(.invalidRequest(detail))))
             return
         }

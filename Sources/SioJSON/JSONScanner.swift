@@ -45,25 +45,30 @@ public enum JSONScanner {
         }
     }
 
-    /// Counts the top-level elements of the array `buffer` holds, validating them, and stops
-    /// at `limit + 1`: a caller that refuses longer arrays learns it without building, or even
-    /// scanning, the rest. `nil` when the buffer holds no array, or it is malformed before the
-    /// count is known.
-    public static func countElements(_ buffer: UnsafeBufferPointer<UInt8>, upTo limit: Int) -> Int? {
+    /// Validates the whole buffer as one JSON value, as ``scanArray(_:)`` does, and counts the
+    /// top-level elements when it is an array, without keeping their ranges: a caller that
+    /// refuses long arrays learns it in one pass that allocates nothing. `nil` when the buffer
+    /// holds no array, or is not valid JSON.
+    public static func countElements(_ buffer: UnsafeBufferPointer<UInt8>) -> Int? {
         let start = self.skipWhitespace(buffer, from: 0)
         guard start < buffer.count, buffer[start] == UInt8(ascii: "[") else { return nil }
         var index = self.skipWhitespace(buffer, from: start + 1)
-        if index < buffer.count, buffer[index] == UInt8(ascii: "]") { return 0 }
-        var count = 0
         do throws(JSONError) {
-            while count <= limit {
+            if index < buffer.count, buffer[index] == UInt8(ascii: "]") {
+                try self.expectEnd(buffer, from: index + 1)
+                return 0
+            }
+            var count = 0
+            while true {
                 index = try self.scanValue(buffer, at: index, depth: 1)
                 count += 1
                 let next = try self.afterElement(buffer, at: index, closing: UInt8(ascii: "]"))
-                if next.closed { return count }
+                if next.closed {
+                    try self.expectEnd(buffer, from: next.index)
+                    return count
+                }
                 index = next.index
             }
-            return count
         } catch {
             return nil
         }

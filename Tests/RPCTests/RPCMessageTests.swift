@@ -17,6 +17,16 @@ import Testing
         #expect(String(decoding: response.line, as: UTF8.self).contains(#""code":-32600"#))
         #expect(String(decoding: response.line, as: UTF8.self).contains("more than 1000"))
     }
+
+    /// A long batch that is not JSON is a parse error, as any line that is not JSON (found by
+    /// Fuzz/, rpc: `[1,2,3]` and a stray byte, with a batch limit of 2).
+    @Test func batch_ofMoreThanTheLimit_butMalformed_isAParseError() {
+        guard case .invalid(let response) = RPCMessage(line: Array("[1,2,3]\u{EA}".utf8), maxBatchEntries: 2) else {
+            Issue.record("answered with one error")
+            return
+        }
+        #expect(String(decoding: response.line, as: UTF8.self).contains(#""code":-32700"#))
+    }
     private func invalidLine(_ text: String) -> String? {
         guard case .invalid(let response) = self.message(text) else { return nil }
         return String(decoding: response.line, as: UTF8.self)
