@@ -115,33 +115,34 @@ public final class OneShot<Value: Sendable>: Sendable {
     }
 }
 
-/// Collects what a child writes on a pipe, on a thread of its own that blocks in `read(2)`
-/// (no thread of the cooperative pool waits on it, and no libdispatch source watches the
-/// descriptor: FileHandle's readability sources crashed libdispatch in
-/// `_dispatch_event_loop_drain` when a pipe's descriptor number was reused after a source on
-/// it had been cancelled but not yet torn down). The thread ends at the pipe's end, and keeps
-/// the collector, and so the descriptor, alive until then.
-/// The chunks read from `handle`, as they come, until its end: read by a thread of its own
-/// in read(2), never by FileHandle's dispatch source (its `readabilityHandler` set to nil while
-/// a read is in flight, then the handle closed, crashes libdispatch now and then). The thread
-/// keeps the handle until the end of the output, so the caller must not close it.
-public func chunks(of handle: FileHandle) -> AsyncStream<Data> {
-    let (stream, continuation) = AsyncStream.makeStream(of: Data.self)
+/// Reads `handle` in read(2) on a thread of its own until its end, handing each chunk to
+/// `chunk`, then calls `end`. No thread of the cooperative pool waits on it, and no libdispatch
+/// source watches the descriptor (FileHandle's `readabilityHandler`, set to nil while a read is
+/// in flight and the handle then closed, crashed libdispatch now and then). The thread keeps
+/// the handle until the end of the output, so the caller must not close it.
+private func readUntilEnd(_ handle: FileHandle, chunk: @escaping @Sendable (ArraySlice<UInt8>) -> Void, end: @escaping @Sendable () -> Void) {
     let thread = Thread {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
             if count < 0, errno == EINTR { continue }
             guard count > 0 else { break }
-            continuation.yield(Data(buffer[..<count]))
+            chunk(buffer[..<count])
         }
-        continuation.finish()
+        end()
         withExtendedLifetime(handle) {}
     }
     thread.start()
+}
+
+/// The chunks read from `handle`, as they come, until its end (``readUntilEnd``).
+public func chunks(of handle: FileHandle) -> AsyncStream<Data> {
+    let (stream, continuation) = AsyncStream.makeStream(of: Data.self)
+    readUntilEnd(handle, chunk: { continuation.yield(Data($0)) }, end: { continuation.finish() })
     return stream
 }
 
+/// Collects what a child writes on a pipe (``readUntilEnd``).
 final class PipeCollector: Sendable {
     let pipe = Pipe()
     let ended = OneShot<Bool>()
@@ -150,19 +151,7 @@ final class PipeCollector: Sendable {
     init() {
         let data = self.data
         let ended = self.ended
-        let handle = self.pipe.fileHandleForReading
-        let thread = Thread {
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
-                if count < 0, errno == EINTR { continue }
-                guard count > 0 else { break }
-                data.withLockedValue { $0.append(contentsOf: buffer[..<count]) }
-            }
-            ended.fulfil(true)
-            withExtendedLifetime(handle) {}
-        }
-        thread.start()
+        readUntilEnd(self.pipe.fileHandleForReading, chunk: { chunk in data.withLockedValue { $0.append(contentsOf: chunk) } }, end: { ended.fulfil(true) })
     }
 
     var text: String { String(decoding: self.data.withLockedValue { $0 }, as: UTF8.self) }
