@@ -15,7 +15,8 @@ public enum RPCMessage: Sendable, Hashable {
     public init(line: some Collection<UInt8>, maxBatchEntries: Int = RPCLimits().maxBatchEntries) {
         // A batch over the limit is refused before its tree is built: a line of four million
         // `1,` took 140 MB to parse only to be refused. (Malformed, it is a parse error.)
-        let count = line.withContiguousStorageIfAvailable { JSONScanner.countElements($0) } ?? nil
+        // Each entry takes at least two bytes (`1,`): a shorter line cannot be over the limit.
+        let count = line.count <= 2 * maxBatchEntries ? nil : line.withContiguousStorageIfAvailable { JSONScanner.countElements($0) } ?? nil
         if let count, count > maxBatchEntries {
             let detail = "a batch of \(count) entries, more than \(maxBatchEntries)"
             self = .invalid(RPCResponse(id: .null, outcome: .failure(.invalidRequest(detail))))

@@ -73,9 +73,6 @@ public final class RPCServer: Sendable {
                 )
             } else {
                 logger.info("unfinished request lines back under --max-pending-bytes", metadata: ["rpc.pending_bytes": "\(total)"])
-                // The lines' buffers were freed on the event loops' threads, into malloc arenas
-                // that glibc does not trim by itself: give the spike back to the system.
-                trimMalloc()
             }
         }
         self.group = group
@@ -290,12 +287,3 @@ private struct PeerGroupBuffer {
     ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 }
 #endif
-
-/// glibc's `malloc_trim(0)`: returns the free memory of every malloc arena to the system
-/// (glibc gives back by itself only the top of the main arena, and event loop threads allocate
-/// in arenas of their own). Found at run time: it is in no Swift module, and musl has none.
-public func trimMalloc() {
-    typealias Trim = @convention(c) (Int) -> Int32
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
-    _ = unsafeBitCast(symbol, to: Trim.self)(0)
-}

@@ -1,5 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
-import RPC
 import ServiceLifecycle
 import SiodCore
 import Systemd
@@ -36,8 +38,18 @@ struct Supervisor: Service {
     private func giveBackMemory() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(30))
-            trimMalloc()
+            Self.trimMalloc()
         }
+    }
+
+    /// glibc's `malloc_trim(0)`: returns the free memory of every malloc arena to the system
+    /// (glibc gives back by itself only the top of the main arena, and event loop threads
+    /// allocate in arenas of their own). Found at run time: it is in no Swift module, and musl
+    /// has none.
+    private static func trimMalloc() {
+        typealias Trim = @convention(c) (Int) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+        _ = unsafeBitCast(symbol, to: Trim.self)(0)
     }
 
     private func reportStatus(_ changes: AsyncStream<Void>) async {

@@ -52,8 +52,7 @@ extension Daemon {
                 }
             },
             "socket.status": now { params, context throws(RPCError) in
-                let caller = registry.caller(context.peer)
-                return try Self.named(params, caller, registry).status(for: caller)
+                try Self.named(params, context, registry).status(for: registry.caller(context.peer))
             },
             "socket.list": now { params, context throws(RPCError) in
                 try RPCParams(params).rejectUnknown([])
@@ -61,19 +60,17 @@ extension Daemon {
                 return ["sockets": .array(registry.all(for: caller).map { $0.status(for: caller) })]
             },
             "socket.connect": now { params, context throws(RPCError) in
-                let caller = registry.caller(context.peer)
-                let named = try Self.named(params, caller, registry)
+                let named = try Self.named(params, context, registry)
                 named.socket.connect()
-                return named.status(for: caller)
+                return named.status(for: registry.caller(context.peer))
             },
             "socket.disconnect": now { params, context throws(RPCError) in
-                let caller = registry.caller(context.peer)
-                let named = try Self.named(params, caller, registry)
+                let named = try Self.named(params, context, registry)
                 named.socket.disconnect()
-                return named.status(for: caller)
+                return named.status(for: registry.caller(context.peer))
             },
             "socket.close": now { params, context throws(RPCError) in
-                try registry.close(Self.named(params, registry.caller(context.peer), registry).key)
+                try registry.close(Self.named(params, context, registry).key)
                 return [:]
             },
             // Answered once the change is on disk (persistent sockets), written off the loop.
@@ -222,10 +219,10 @@ extension Daemon {
         ]
     }
 
-    private static func named(_ params: JSON?, _ caller: Caller, _ registry: Registry) throws(RPCError) -> NamedSocket {
+    private static func named(_ params: JSON?, _ context: RPCRequestContext, _ registry: Registry) throws(RPCError) -> NamedSocket {
         let p = try RPCParams(params)
         try p.rejectUnknown(["socket"])
-        return try registry.socket(p.string("socket"), for: caller)
+        return try registry.socket(p.string("socket"), peer: context.peer)
     }
 
     /// Ack arguments as a JSON array (binary as `{"$binary":…}` when written).

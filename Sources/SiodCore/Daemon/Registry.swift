@@ -42,14 +42,6 @@ final class Registry: Sendable {
 
     // MARK: - Lookups
 
-    /// The socket `given` names for `caller` (``SocketKey/candidates(_:for:)``). A socket the
-    /// caller may not use is, to it, no socket at all.
-    func socket(_ given: String, for caller: Caller) throws(RPCError) -> NamedSocket {
-        let found = self.machine.withLockedValue { Self.find(given, for: caller, in: $0) }
-        guard let found else { throw .noSuchSocket(given) }
-        return found
-    }
-
     private static func find(_ given: String, for caller: Caller, in machine: Machine) -> NamedSocket? {
         for key in SocketKey.candidates(given, for: caller) {
             if let named = machine.sockets[key], named.isVisible(to: caller) { return named }
@@ -57,7 +49,8 @@ final class Registry: Sendable {
         return nil
     }
 
-    /// The socket `given` names for the client `peer`, in one look at the registry.
+    /// The socket `given` names for the client `peer` (``SocketKey/candidates(_:for:)``), in
+    /// one look at the registry. A socket the client may not use is, to it, no socket at all.
     func socket(_ given: String, peer: PeerCredentials?) throws(RPCError) -> NamedSocket {
         let found = self.machine.withLockedValue { machine -> NamedSocket? in
             // The common case, on every emit: the caller's own socket, which it may always use.
