@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // The JSON value type shared by the protocol codecs and (later) the RPC layer.
@@ -86,6 +87,9 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                // The outbox, the disk journal, consumers' positions and event counters
+                // (needs apt libsqlite3-dev).
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         // The daemon: flags, signals and systemd around SiodCore.

@@ -162,14 +162,14 @@ public final class Socket: Sendable {
 
     /// `socket.timeout(ms).emitWithAck` without waiting: `completion` gets the server's ack
     /// arguments, or why they will not come, on the Manager's event loop.
+    /// `requireConnected`: refused with ``EmitError/notConnected`` rather than buffered (see
+    /// ``EmitOptions/requireConnected``).
     public func emitWithAck(
-        _ event: String, _ arguments: EventArguments, timeout: Duration? = nil, compress: Bool = true,
+        _ event: String, _ arguments: EventArguments, timeout: Duration? = nil, compress: Bool = true, requireConnected: Bool = false,
         completion: @escaping @Sendable (Result<EventArguments, ClientError>) -> Void
     ) {
-        let request = EmitRequest(
-            namespace: self.namespace, name: .string(event), arguments: arguments,
-            options: EmitOptions(timeout: timeout.map(ManagerOptions.milliseconds), compress: compress), wantsAck: true
-        )
+        let options = EmitOptions(timeout: timeout.map(ManagerOptions.milliseconds), compress: compress, requireConnected: requireConnected)
+        let request = EmitRequest(namespace: self.namespace, name: .string(event), arguments: arguments, options: options, wantsAck: true)
         self.driver.submitEmit(.emit(request) { reply in
             switch reply {
             case .refused(let error): completion(.failure(error))

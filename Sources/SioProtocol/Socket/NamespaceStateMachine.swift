@@ -246,8 +246,9 @@ public struct NamespaceStateMachine: Sendable {
     ) throws(EmitError) -> (EmitStatus, [Action]) {
         if name.isReserved { throw .reservedEventName(name.description) }
         let canSendNow = self.isConnected && !pingExpired
+        if options.requireConnected && !canSendNow { throw .notConnected }
 
-        if self.options.retries > 0 && !options.volatile {
+        if self.options.retries > 0 && !options.volatile && !options.requireConnected {
             // The retry queue is a buffer too: bounded with the send buffer (docs/quirks.md #7).
             if self.retryQueue.count + self.sendBuffer.count >= self.sendBufferLimit {
                 throw .sendBufferFull(limit: self.sendBufferLimit)

@@ -60,12 +60,18 @@ public struct EmitOptions: Sendable, Hashable {
     public var volatile: Bool
     /// Ask the transport to compress this message (permessage-deflate).
     public var compress: Bool
+    /// Refuse the emit (``EmitError/notConnected``) instead of buffering it when the socket is
+    /// not connected, and keep it out of the retry queue: for a caller that keeps its own
+    /// queue and resends (siod's durable outbox), a packet left in the send buffer would go
+    /// out on the next connect ahead of what the caller resends.
+    public var requireConnected: Bool
 
-    public init(ack: EmitToken? = nil, timeout: Int64? = nil, volatile: Bool = false, compress: Bool = true) {
+    public init(ack: EmitToken? = nil, timeout: Int64? = nil, volatile: Bool = false, compress: Bool = true, requireConnected: Bool = false) {
         self.ack = ack
         self.timeout = timeout
         self.volatile = volatile
         self.compress = compress
+        self.requireConnected = requireConnected
     }
 }
 

@@ -106,6 +106,20 @@ import Testing
         #expect(self.sent(actions) == [#"2["v"]"#])
     }
 
+    @Test func requireConnected_refusesInsteadOfBuffering_andBypassesTheRetryQueue() throws {
+        var socket = NamespaceStateMachine(namespace: "/", options: SocketOptions(retries: 3))
+        _ = socket.connect(managerOpen: false)
+        #expect(throws: EmitError.notConnected) {
+            try self.emit(&socket, "d", [], EmitOptions(ack: EmitToken(1), requireConnected: true))
+        }
+        #expect(socket.bufferedCount == 0 && socket.pendingAckCount == 0, "nothing kept for a refused emit")
+        _ = socket.managerOpened()
+        _ = socket.received(try self.reply(#"0{"sid":"x"}"#))
+        let (status, actions) = try self.emit(&socket, "d", [], EmitOptions(ack: EmitToken(2), requireConnected: true))
+        #expect(status == .sent)
+        #expect(self.sent(actions) == [#"20["d"]"#], "sent at once with its own ack id, not through the retry queue")
+    }
+
     @Test func ack_success_carriesEveryArgument() throws {
         var socket = try self.connected()
         let (_, actions) = try self.emit(&socket, "echo", ["hi"], EmitOptions(ack: EmitToken(7), timeout: 1000))
