@@ -140,6 +140,14 @@ public final class RPCConnection: Sendable, CustomStringConvertible {
         }
     }
 
+    /// Calls `body` on the connection's event loop once at most `count` notifications wait in
+    /// its queue (at once if that is so now); never if the connection closes first. A producer
+    /// with much to send (a journal replay) sends a part, then waits here for the next.
+    public func whenQueuedNotifications(atMost count: Int, _ body: @escaping @Sendable () -> Void) {
+        // After the lines handed off so far are queued: they count.
+        self.channel.eventLoop.execute { [handler] in handler.value.whenQueued(atMost: count, body) }
+    }
+
     /// Whether the connection stays open after the client half-closes (its write side ended,
     /// e.g. socat at end of input) and every response is written. The daemon sets it while the
     /// client has subscriptions; setting it back to `false` closes a half-closed connection.

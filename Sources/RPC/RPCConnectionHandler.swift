@@ -45,6 +45,9 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
     private var notifications = CircularBuffer<[UInt8]>()
     private var notificationBytes = 0
     private var dropped = 0
+    /// Who waits for the queue to shrink (``RPCConnection/whenQueuedNotifications(atMost:_:)``):
+    /// dropped with the connection.
+    private var queueWaiters: [(count: Int, body: @Sendable () -> Void)] = []
     /// A flush task is queued on the event loop (``flushSoon()``).
     private var flushScheduled = false
 
@@ -143,6 +146,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
         self.idleTimer?.cancel()
         self.idleTimer = nil
         self.notifications.removeAll()
+        self.queueWaiters.removeAll()
         self.connection = nil
         context.fireChannelInactive()
     }
@@ -362,7 +366,30 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
             }
             unflushed = true
         }
+        self.wakeQueueWaiters()
         return unflushed
+    }
+
+    /// Calls `body` once at most `count` notifications wait in the queue (now, if so).
+    func whenQueued(atMost count: Int, _ body: @escaping @Sendable () -> Void) {
+        guard self.state.isOpen else { return }
+        if self.notifications.count <= count {
+            body()
+        } else {
+            self.queueWaiters.append((count, body))
+        }
+    }
+
+    private func wakeQueueWaiters() {
+        guard !self.queueWaiters.isEmpty else { return }
+        let count = self.notifications.count
+        var ready: [@Sendable () -> Void] = []
+        self.queueWaiters.removeAll { waiter in
+            guard count <= waiter.count else { return false }
+            ready.append(waiter.body)
+            return true
+        }
+        for body in ready { body() }
     }
 
     // MARK: - Closing

@@ -61,6 +61,9 @@ struct Siod: AsyncParsableCommand {
     @Option(help: "Bytes of notifications queued for a slow client before the oldest are dropped.")
     var maxQueuedBytes: Int = RPCLimits().maxQueuedNotificationBytes
 
+    @Option(help: "Bytes the in-memory event journals of all sockets may hold together; beyond, each socket's oldest events go first.")
+    var maxJournalBytes: Int = DaemonConfiguration.defaultMaxJournalBytes
+
     @Option(help: "Seconds an RPC connection may stay idle (no request in flight, no subscription, no connection-lifetime socket) before it is closed; 0: never.")
     var idleTimeout: Int = 300
 
@@ -73,6 +76,7 @@ struct Siod: AsyncParsableCommand {
             ("--max-requests-per-client", self.maxRequestsPerClient),
             ("--max-clients", self.maxClients), ("--max-clients-per-uid", self.maxClientsPerUid),
             ("--max-queued-notifications", self.maxQueuedNotifications), ("--max-queued-bytes", self.maxQueuedBytes),
+            ("--max-journal-bytes", self.maxJournalBytes),
         ] where value < 1 {
             throw ValidationError("\(name) must be at least 1")
         }
@@ -123,7 +127,8 @@ struct Siod: AsyncParsableCommand {
         let configuration = DaemonConfiguration(
             listen: listen, socketPath: socketPath,
             stateDirectory: StateDirectory.resolve(flag: self.stateDir, environment: environment, home: home),
-            configPath: config.path, configMustExist: config.explicit, limits: limits
+            configPath: config.path, configMustExist: config.explicit, limits: limits,
+            maxJournalBytes: self.maxJournalBytes
         )
         let daemon: Daemon
         do {

@@ -45,6 +45,8 @@ import Testing
         let old = journal.replay(after: 3)
         #expect(old.gap == 4...7 && old.entries.map(\.seq) == [8, 9, 10, 11, 12])
         #expect(journal.replay(after: 7).gap == nil, "nothing between 7 and the oldest held")
+        let part = journal.replay(after: 3, limit: 2)
+        #expect(part.gap == 4...7 && part.entries.map(\.seq) == [8, 9], "a replay in parts")
         #expect(journal.replay(after: 12).entries.isEmpty && journal.replay(after: 40).entries.isEmpty)
     }
 

@@ -21,10 +21,15 @@ public struct DaemonConfiguration: Sendable {
     public var configMustExist: Bool
     /// The RPC limits.
     public var limits: RPCLimits
+    /// Bytes the in-memory event journals of every socket may hold together
+    /// (`--max-journal-bytes`).
+    public var maxJournalBytes: Int
+
+    public static let defaultMaxJournalBytes = 256 << 20
 
     public init(
         listen: RPCServer.Listen, socketPath: String?, stateDirectory: String, configPath: String, configMustExist: Bool,
-        limits: RPCLimits = RPCLimits()
+        limits: RPCLimits = RPCLimits(), maxJournalBytes: Int = Self.defaultMaxJournalBytes
     ) {
         self.listen = listen
         self.socketPath = socketPath
@@ -32,6 +37,7 @@ public struct DaemonConfiguration: Sendable {
         self.configPath = configPath
         self.configMustExist = configMustExist
         self.limits = limits
+        self.maxJournalBytes = maxJournalBytes
     }
 }
 
@@ -51,6 +57,10 @@ public final class Daemon: Sendable {
     public let configuration: DaemonConfiguration
     let registry: Registry
     let subscriptions = Subscriptions()
+    /// `siod.db`: outboxes, consumers, seq counters.
+    let durable: DurableStore
+    /// Named consumers and their positions.
+    let consumers: Consumers
     let logger: Logger
     private let initialConfig: ConfigFile
     /// The Managers' ends, given once by ``stop()``; ``run()`` waits for them.
@@ -74,15 +84,26 @@ public final class Daemon: Sendable {
                 )
             }
             saved = try store.load()
+            try store.makeDirectory()
         } catch {
             throw DaemonStartError(description: "cannot read the state in \(configuration.stateDirectory): \(error)")
         }
+        do {
+            self.durable = try DurableStore(directory: configuration.stateDirectory)
+        } catch {
+            throw DaemonStartError(description: "cannot open the database in \(configuration.stateDirectory): \(error)")
+        }
+        self.consumers = Consumers(store: self.durable, logger: logger)
         do {
             self.initialConfig = try ConfigFile.load(path: configuration.configPath, mustExist: configuration.configMustExist)
         } catch {
             throw DaemonStartError(description: "invalid configuration: \(error)")
         }
-        self.registry = Registry(store: store, saved: saved, subscriptions: self.subscriptions, logger: logger)
+        self.registry = Registry(
+            store: store, saved: saved, subscriptions: self.subscriptions,
+            journals: Journals(store: self.durable, maxBytes: configuration.maxJournalBytes, logger: logger),
+            durable: self.durable, logger: logger
+        )
     }
 
     /// Binds the RPC socket (throws if another siod is live there) and opens the configured
@@ -130,6 +151,10 @@ public final class Daemon: Sendable {
         } onCancel: {
             self.stop()
         }
+        // No event comes any more: the counters are saved exactly, and the database closed.
+        self.registry.journals.saveExactCounters()
+        self.durable.close()
+        self.logStopPhase("database closed")
     }
 
     /// Graceful stop: no new clients or requests, in-flight requests answered, state saved,

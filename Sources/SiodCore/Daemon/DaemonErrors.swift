@@ -70,6 +70,16 @@ extension RPCError {
         RPCError(code: -32010, type: "state_error", message: "Cannot save state: \(error)")
     }
 
+    /// −32010 too: the database (`siod.db`) could not be written; nothing was kept.
+    static func databaseError(_ error: any Error) -> RPCError {
+        RPCError(code: -32010, type: "state_error", message: "Cannot save state: \(error)")
+    }
+
+    /// −32012: no consumer of that name exists (it is made by `events.subscribe`).
+    static func noSuchConsumer(_ name: String) -> RPCError {
+        RPCError(code: -32012, type: "no_such_consumer", message: "No consumer named \(name)", data: ["consumer": .string(name)])
+    }
+
     /// The error for a failed emit or ack of socket `name`.
     init(_ error: ClientError, socket name: String, timeout: Int64?) {
         if let ack = error.ackError {

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import NIOConcurrencyHelpers
 import RPC
 import SioClient
 import SioJSON
@@ -40,6 +41,12 @@ extension Daemon {
             },
             "socket.emit": later { params, context, reply throws(RPCError) in
                 try Self.emit(params, context, registry, reply)
+            },
+            "socket.outbox": later { params, context, reply throws(RPCError) in
+                try Self.outbox(params, context, registry, reply, remove: false)
+            },
+            "socket.outbox.remove": later { params, context, reply throws(RPCError) in
+                try Self.outbox(params, context, registry, reply, remove: true)
             },
             "socket.ack": later { params, context, reply throws(RPCError) in
                 let p = try RPCParams(params)
@@ -91,22 +98,15 @@ extension Daemon {
                 }
                 registry.setSession(named, sessionId: given) { reply.answer($0.map { ["sessionId": .string($0)] }) }
             },
-            "events.subscribe": now { params, context throws(RPCError) in
-                let p = try RPCParams(params)
-                try p.rejectUnknown(["sockets", "events", "engine", "outgoing"])
-                let sockets = try p.optionalStringSet("sockets")
-                let events = try p.optionalStringSet("events")
-                let engine = try p.optionalBool("engine") ?? false
-                if engine { registry.startReporting(engine: true) }
-                let outgoing = try p.optionalBool("outgoing") ?? false
-                if outgoing { registry.startReporting(engine: false) }
-                let id = subscriptions.add(
-                    connection: context.connection, caller: registry.caller(context.peer), sockets: sockets, events: events, engine: engine,
-                    outgoing: outgoing
-                )
-                // The response goes first, then the notifications.
-                context.afterResponse { subscriptions.activate(id) }
-                return ["subscription": .number(JSONNumber(id))]
+            "events.subscribe": now { [self] params, context throws(RPCError) in
+                try self.subscribe(params, context)
+            },
+            "events.commit": later { [self] params, context, reply throws(RPCError) in
+                try self.commit(params, context, reply)
+            },
+            "events.consumers": now { [self] params, context throws(RPCError) in
+                try RPCParams(params).rejectUnknown([])
+                return self.consumerList(for: registry.caller(context.peer))
             },
             "events.unsubscribe": now { params, context throws(RPCError) in
                 let p = try RPCParams(params)
@@ -138,35 +138,88 @@ extension Daemon {
     /// `ack`, when the server acknowledges it.
     private static func emit(_ params: JSON?, _ context: RPCRequestContext, _ registry: Registry, _ reply: RPCReply) throws(RPCError) {
         let p = try RPCParams(params)
-        try p.rejectUnknown(["socket", "event", "args", "ack", "timeout", "volatile", "compress"])
+        try p.rejectUnknown(["socket", "event", "args", "ack", "timeout", "volatile", "compress", "durable"])
         let named = try registry.socket(p.string("socket"), peer: context.peer)
         let event = try p.string("event")
         guard !EventName.reserved.contains(event) else { throw .reservedEvent(event) }
         let args = try Self.arguments(p)
         let timeout = try p.optionalInt("timeout", minimum: 0).map { Int64($0) }
         let compress = try p.optionalBool("compress") ?? true
-        if try p.optionalBool("ack") == true {
-            if try p.optionalBool("volatile") == true { throw .invalidParams("volatile", "cannot be combined with ack") }
-            named.socket.emitWithAck(event, EventArguments(args), timeout: timeout.map { .milliseconds($0) }, compress: compress) { result in
-                switch result {
-                case .success(let arguments):
-                    named.mutable.withLockedValue { $0.sent += 1 }
-                    reply.answer(Result { () throws(RPCError) in ["args": try Self.values(arguments)] })
-                case .failure(let error):
-                    reply.fail(RPCError(error, socket: named.key.name, timeout: timeout ?? named.request.ackTimeout))
-                }
+        let ack = try p.optionalBool("ack") ?? false
+        let volatile = try p.optionalBool("volatile") ?? false
+        if ack && volatile { throw .invalidParams("volatile", "cannot be combined with ack") }
+
+        if let outbox = named.outbox, try p.optionalBool("durable") ?? named.request.durable {
+            // On disk before the answer; the server's ack comes as `socket.delivered`.
+            if volatile { throw .invalidParams("volatile", "cannot be combined with durable") }
+            if timeout != nil { throw .invalidParams("timeout", "a durable emit waits for its ack per the socket's ackTimeout and retries") }
+            outbox.emit(event: event, args: args) { result in
+                reply.answer(result.map { ["status": "queued", "outboxId": .number(JSONNumber(Int($0)))] })
             }
             return
         }
-        let volatile = try p.optionalBool("volatile") ?? false
-        named.socket.emit(event, EventArguments(args), volatile: volatile, compress: compress) { result in
-            switch result {
-            case .success(let status):
-                if status != .dropped { named.mutable.withLockedValue { $0.sent += 1 } }
-                reply.succeed(Self.emitResult(status))
-            case .failure(let error):
-                reply.fail(RPCError(error, socket: named.key.name, timeout: nil))
+
+        // Once a plain emit waiting behind durable ones is answered (buffered, or dropped if
+        // volatile), its later send answers nothing.
+        let answered = NIOLockedValueBox(false)
+        let send: @Sendable () -> Void
+        if ack {
+            send = {
+                named.socket.emitWithAck(event, EventArguments(args), timeout: timeout.map { .milliseconds($0) }, compress: compress) { result in
+                    switch result {
+                    case .success(let arguments):
+                        named.mutable.withLockedValue { $0.sent += 1 }
+                        reply.answer(Result { () throws(RPCError) in ["args": try Self.values(arguments)] })
+                    case .failure(let error):
+                        reply.fail(RPCError(error, socket: named.key.name, timeout: timeout ?? named.request.ackTimeout))
+                    }
+                }
             }
+        } else {
+            send = {
+                named.socket.emit(event, EventArguments(args), volatile: volatile, compress: compress) { result in
+                    if answered.withLockedValue({ $0 }) { return }
+                    switch result {
+                    case .success(let status):
+                        if status != .dropped { named.mutable.withLockedValue { $0.sent += 1 } }
+                        reply.succeed(Self.emitResult(status))
+                    case .failure(let error):
+                        reply.fail(RPCError(error, socket: named.key.name, timeout: nil))
+                    }
+                }
+            }
+        }
+        // Behind the socket's durable emits not yet on the wire, if it has any.
+        if let outbox = named.outbox, outbox.isInUse {
+            outbox.plain(send) {
+                // With `ack`, the answer is the server's ack, whenever it comes.
+                guard !ack else { return true }
+                answered.withLockedValue { $0 = true }
+                reply.succeed(volatile ? Self.dropped : Self.buffered)
+                return !volatile
+            }
+        } else {
+            send()
+        }
+    }
+
+    /// `socket.outbox {socket}` and `socket.outbox.remove {socket, outboxIds}`.
+    static func outbox(_ params: JSON?, _ context: RPCRequestContext, _ registry: Registry, _ reply: RPCReply, remove: Bool) throws(RPCError) {
+        let p = try RPCParams(params)
+        try p.rejectUnknown(remove ? ["socket", "outboxIds"] : ["socket"])
+        let named = try registry.socket(p.string("socket"), peer: context.peer)
+        guard let outbox = named.outbox else { throw .internalError("socket \(named.key.name) has no outbox") }
+        guard remove else {
+            outbox.list { reply.succeed($0) }
+            return
+        }
+        var ids: Set<Int64> = []
+        for (index, value) in try p.array("outboxIds").enumerated() {
+            guard let id = value.intValue else { throw .invalidParams("outboxIds[\(index)]", "must be an outbox id") }
+            ids.insert(Int64(id))
+        }
+        outbox.remove(ids) { result in
+            reply.answer(result.map { ["removed": .array($0.map { .number(JSONNumber(Int($0))) })] })
         }
     }
 

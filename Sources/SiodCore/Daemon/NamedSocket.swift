@@ -19,6 +19,11 @@ final class NamedSocket: RegistryEntry, Sendable {
     /// Declared in the configuration file (reload may change or close it).
     let fromConfig: Bool
     let mutable: NIOLockedValueBox<Mutable>
+    /// Its name's event journal (kept by the registry beyond this socket's life).
+    let journal: SocketJournal
+    /// Its durable outbox (set right after it is made, before it connects).
+    let outboxBox = NIOLockedValueBox<Outbox?>(nil)
+    var outbox: Outbox? { self.outboxBox.withLockedValue { $0 } }
 
     struct Mutable: Sendable {
         var auth: JSON
@@ -35,8 +40,9 @@ final class NamedSocket: RegistryEntry, Sendable {
 
     init(
         request: SocketOpenRequest, params: JSON, managerID: SocketPlacement.ManagerID, manager: Manager,
-        socket: Socket, heldBy: Int?, fromConfig: Bool, auth: JSON, sessionId: String
+        socket: Socket, heldBy: Int?, fromConfig: Bool, auth: JSON, sessionId: String, journal: SocketJournal
     ) {
+        self.journal = journal
         self.key = request.key
         self.request = request
         self.params = params

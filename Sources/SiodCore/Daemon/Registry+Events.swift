@@ -14,32 +14,37 @@ extension Registry {
         switch event {
         case .connect(_, let recovered):
             named.mutable.withLockedValue { $0.connects += 1 }
+            named.outbox?.socketConnected()
             self.logger.info("socket connected", metadata: ["socket": "\(name)", "recovered": "\(recovered)"])
         case .connectError(let error):
             named.mutable.withLockedValue { $0.lastError = error.description }
             self.logger.notice("socket connect error", metadata: ["socket": "\(name)", "reason": "\(error.description)"])
             self.lastError.withLockedValue { $0 = "\(name): \(error.description)" }
         case .disconnect(let reason, _):
+            named.outbox?.socketDisconnected()
             named.mutable.withLockedValue {
                 $0.disconnects += 1
                 $0.lastError = reason.rawValue
             }
             self.logger.info("socket disconnected", metadata: ["socket": "\(name)", "reason": "\(reason.rawValue)"])
             if reason.reconnects { self.lastError.withLockedValue { $0 = "\(name): \(reason.rawValue)" } }
-        case .event(let message), .sent(let message):
-            // Received (`socket.event`, `seq`) or written (`socket.outgoing`, `outSeq`).
-            let outgoing = if case .sent = event { true } else { false }
+        case .event(let message):
+            // Numbered and kept by the journal, published under its lock (a replay cannot cross).
+            named.mutable.withLockedValue { $0.received += 1 }
+            let name = message.name.description
+            named.journal.record(event: name, arguments: message.arguments, ackId: message.ackId) { seq in
+                self.subscriptions.publishEvent(socket: named, event: name, arguments: message.arguments, ackId: message.ackId, seq: seq)
+            }
+            return
+        case .sent(let message):
+            // Written to the transport: `socket.outgoing`, numbered `outSeq`.
             let seq = named.mutable.withLockedValue { mutable -> UInt64 in
-                if outgoing {
-                    mutable.outgoing += 1
-                    return mutable.outgoing
-                }
-                mutable.received += 1
-                return mutable.received
+                mutable.outgoing += 1
+                return mutable.outgoing
             }
             self.subscriptions.publishEvent(
-                socket: named, event: message.name.description, arguments: message.arguments,
-                ackId: message.ackId, seq: seq, outgoing: outgoing
+                socket: named, event: message.name.description, arguments: message.arguments, ackId: message.ackId, seq: seq,
+                outgoing: true
             )
             return
         case .eventsDropped(let count):

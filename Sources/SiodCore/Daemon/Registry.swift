@@ -22,6 +22,10 @@ final class Registry: Sendable {
     /// The generation last written to the store (writes happen outside the machine's lock).
     private let written = NIOLockedValueBox(0)
     let subscriptions: Subscriptions
+    /// Every socket name's event journal and `seq` counter.
+    let journals: Journals
+    /// The database of outboxes and consumers.
+    let durable: DurableStore
     /// Called when what `STATUS=` shows may have changed (sockets, connections, last error).
     ///
     /// The closure sits in a struct: a box holding a bare function type re-abstracts it in
@@ -33,8 +37,10 @@ final class Registry: Sendable {
     let lastError = NIOLockedValueBox<String?>(nil)
     let logger: Logger
 
-    init(store: StateStore, saved: DaemonState, subscriptions: Subscriptions, logger: Logger) {
+    init(store: StateStore, saved: DaemonState, subscriptions: Subscriptions, journals: Journals, durable: DurableStore, logger: Logger) {
         self.store = store
+        self.journals = journals
+        self.durable = durable
         self.machine = NIOLockedValueBox(Machine(saved: saved, loops: Array(MultiThreadedEventLoopGroup.singleton.makeIterator())))
         self.subscriptions = subscriptions
         self.logger = logger
@@ -61,6 +67,19 @@ final class Registry: Sendable {
         }
         guard let found else { throw .noSuchSocket(given) }
         return found
+    }
+
+    /// The socket name `given` means for `caller` in the journal's and consumers' methods:
+    /// an open socket it may use, else one of its candidates it owns (or any, for an admin)
+    /// that has a journal, else its own name. Its events may outlive the socket.
+    func journalKey(_ given: String, for caller: Caller) throws(RPCError) -> SocketKey {
+        let candidates = SocketKey.candidates(given, for: caller)
+        let open = self.machine.withLockedValue { machine in Self.find(given, for: caller, in: machine) }
+        if let open { return open.key }
+        let allowed = candidates.filter { caller.mayUse(owner: $0.owner, access: AccessList()) }
+        if let known = allowed.first(where: { self.journals.existing($0) != nil }) { return known }
+        guard let first = allowed.first else { throw .noSuchSocket(given) }
+        return first
     }
 
     /// The client `peer` as the access rules see it (the configuration in force names the
@@ -121,8 +140,10 @@ final class Registry: Sendable {
                 )
                 let named = NamedSocket(
                     request: request, params: params, managerID: plan.managerID, manager: manager,
-                    socket: socket, heldBy: plan.heldBy, fromConfig: origin.isConfig, auth: plan.auth, sessionId: plan.record.sessionId
+                    socket: socket, heldBy: plan.heldBy, fromConfig: origin.isConfig, auth: plan.auth, sessionId: plan.record.sessionId,
+                    journal: self.journals.journal(for: request.key, limits: request.journal)
                 )
+                named.outboxBox.withLockedValue { $0 = self.makeOutbox(for: named, on: manager.eventLoop) }
                 forwarder.named.withLockedValue { $0 = named }
                 return .success((named, machine.opened(named, plan: plan)))
             } catch {
@@ -161,6 +182,7 @@ final class Registry: Sendable {
             return closed
         }
         guard let closed else { throw .noSuchSocket(key.name) }
+        closed.named.outbox?.close()
         self.logger.info("socket closed", metadata: ["socket": "\(key)"])
         self.save(closed.save)
         self.changed()

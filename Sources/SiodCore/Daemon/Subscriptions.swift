@@ -24,6 +24,9 @@ final class Subscriptions: Sendable {
         let outgoing: Bool
         /// False until the subscribe response is written (see `activate`).
         var active: Bool
+        /// Sockets whose journal is being replayed to it: their live events wait (they are in
+        /// the journal) until the replay catches up (``finishReplay(_:key:)``).
+        var replaying: Set<SocketKey> = []
 
         func covers(_ socket: NamedSocket) -> Bool {
             (self.sockets?.contains(socket.key) ?? true) && socket.isVisible(to: self.caller)
@@ -41,7 +44,8 @@ final class Subscriptions: Sendable {
 
     /// Adds an inactive subscription; ``activate(_:)`` it once the response is written.
     func add(
-        connection: RPCConnection, caller: Caller, sockets: Set<String>?, events: Set<String>?, engine: Bool, outgoing: Bool
+        connection: RPCConnection, caller: Caller, sockets: Set<String>?, events: Set<String>?, engine: Bool, outgoing: Bool,
+        replaying: Set<SocketKey> = []
     ) -> Int {
         let keys = sockets.map { Set($0.flatMap { SocketKey.candidates($0, for: caller) }) }
         let (id, watch) = self.state.withLockedValue { state -> (Int, Bool) in
@@ -49,7 +53,7 @@ final class Subscriptions: Sendable {
             let id = state.nextID
             state.byID[id] = Subscription(
                 id: id, connection: connection, caller: caller, sockets: keys, events: events, engine: engine, outgoing: outgoing,
-                active: false
+                active: false, replaying: replaying
             )
             return (id, state.watched.insert(connection.id).inserted)
         }
@@ -83,6 +87,17 @@ final class Subscriptions: Sendable {
         }
     }
 
+    /// Subscription `id`, if it still exists.
+    func subscription(_ id: Int) -> Subscription? {
+        self.state.withLockedValue { $0.byID[id] }
+    }
+
+    /// The replay of `key` to subscription `id` caught up with the journal: its live events
+    /// go to it from now on. Called under the journal's lock.
+    func finishReplay(_ id: Int, key: SocketKey) {
+        self.state.withLockedValue { _ = $0.byID[id]?.replaying.remove(key) }
+    }
+
     /// How many subscriptions exist.
     var count: Int { self.state.withLockedValue { $0.byID.count } }
 
@@ -92,6 +107,7 @@ final class Subscriptions: Sendable {
         self.state.withLockedValue { state in
             state.byID.values.filter { subscription in
                 subscription.active && subscription.covers(socket) && (!engineOnly || subscription.engine)
+                    && (outgoing || event == nil || !subscription.replaying.contains(socket.key))
                     && (!outgoing || subscription.outgoing)
                     && (outgoing || event == nil || subscription.events.map { $0.contains(event!) } ?? true)
             }
@@ -125,22 +141,7 @@ final class Subscriptions: Sendable {
         // socket alike (its owner and siod's other users, by name; admins and shared users
         // of another owner's socket, qualified): built once for each.
         func tail(naming socket: String) -> [UInt8] {
-            var tail: [UInt8] = []
-            tail.reserveCapacity(argsText.count + socket.utf8.count + event.utf8.count + 64)
-            tail += #","socket":"#.utf8
-            JSON.string(socket).write(to: &tail)
-            tail += #","event":"#.utf8
-            JSON.string(event).write(to: &tail)
-            tail += #","args":"#.utf8
-            tail += argsText
-            if let ackId {
-                tail += #","ackId":"#.utf8
-                tail += String(ackId).utf8
-            }
-            tail += outgoing ? #","outSeq":"#.utf8 : #","seq":"#.utf8
-            tail += String(seq).utf8
-            tail += "}".utf8
-            return tail
+            Self.eventTail(socket: socket, event: event, argsText: argsText, ackId: ackId, seq: seq, outgoing: outgoing)
         }
         var last: (socket: String, tail: [UInt8])?
         let method = outgoing ? "socket.outgoing" : "socket.event"
@@ -152,21 +153,84 @@ final class Subscriptions: Sendable {
                 continue
             }
             if last?.socket != socket { last = (socket, tail(naming: socket)) }
-            let tail = last?.tail ?? []
-            var params: [UInt8] = []
-            params.reserveCapacity(tail.count + 24)
-            params += #"{"subscription":"#.utf8
-            params += String(subscription.id).utf8
-            params += tail
-            let line = RPCNotification.line(method: method, paramsText: params)
-            // Larger than the client's whole queue: not queued, but said (its seq and size), so
-            // that the consumer knows what it lost.
-            guard line.count <= limits.maxQueuedNotificationBytes else {
-                self.lagged(subscription, socket: socket, method: method, seq: seq, outgoing: outgoing, bytes: line.count)
-                continue
-            }
-            subscription.connection.notify(line: line)
+            self.send(method: method, subscription: subscription, socket: socket, tail: last?.tail ?? [], seq: seq, outgoing: outgoing)
         }
+    }
+
+    /// `,"socket":…,"event":…,"args":…[,"ackId":…],"seq":…}`: the params of `socket.event`
+    /// after the subscription id.
+    static func eventTail(socket: String, event: String, argsText: [UInt8], ackId: UInt64?, seq: UInt64, outgoing: Bool) -> [UInt8] {
+        var tail: [UInt8] = []
+        tail.reserveCapacity(argsText.count + socket.utf8.count + event.utf8.count + 64)
+        tail += #","socket":"#.utf8
+        JSON.string(socket).write(to: &tail)
+        tail += #","event":"#.utf8
+        JSON.string(event).write(to: &tail)
+        tail += #","args":"#.utf8
+        tail += argsText
+        if let ackId {
+            tail += #","ackId":"#.utf8
+            tail += String(ackId).utf8
+        }
+        tail += outgoing ? #","outSeq":"#.utf8 : #","seq":"#.utf8
+        tail += String(seq).utf8
+        tail += "}".utf8
+        return tail
+    }
+
+    /// Queues one `socket.event` (or `socket.outgoing`) line for `subscription`; one larger
+    /// than the client's whole queue is not queued but said (its seq and size), so that the
+    /// consumer knows what it lost.
+    private func send(method: String, subscription: Subscription, socket: String, tail: [UInt8], seq: UInt64, outgoing: Bool) {
+        var params: [UInt8] = []
+        params.reserveCapacity(tail.count + 24)
+        params += #"{"subscription":"#.utf8
+        params += String(subscription.id).utf8
+        params += tail
+        let line = RPCNotification.line(method: method, paramsText: params)
+        guard line.count <= subscription.connection.limits.maxQueuedNotificationBytes else {
+            self.lagged(subscription, socket: socket, method: method, seq: seq, outgoing: outgoing, bytes: line.count)
+            return
+        }
+        subscription.connection.notify(line: line)
+    }
+
+    /// Sends `journal`'s events after `seq` to subscription `id` (first `events.gap` if the
+    /// journal no longer holds `seq + 1`), a part at a time as the client reads them, then lets
+    /// the socket's live events through. Each part is read and sent under the journal's lock,
+    /// and the last one opens the gate under it: the replay and the live stream meet with no
+    /// gap and no duplicate.
+    func replay(_ journal: SocketJournal, after seq: UInt64, to id: Int) {
+        let part = 512
+        let next = journal.state.withLockedValue { state -> UInt64? in
+            guard let subscription = self.subscription(id), subscription.connection.isOpen else { return nil }
+            let socket = journal.key.display(for: subscription.caller)
+            let replay = state.replay(after: seq, limit: part)
+            var cursor = seq
+            if let gap = replay.gap {
+                subscription.connection.notify(method: "events.gap", params: [
+                    "subscription": .number(JSONNumber(id)), "socket": .string(socket),
+                    "from": .number(JSONNumber(gap.lowerBound)), "to": .number(JSONNumber(gap.upperBound)),
+                ])
+                cursor = gap.upperBound
+            }
+            for entry in replay.entries {
+                cursor = entry.seq
+                guard subscription.events.map({ $0.contains(entry.event) }) ?? true else { continue }
+                let tail = Self.eventTail(
+                    socket: socket, event: entry.event, argsText: Notifications.argsText(entry.arguments), ackId: entry.ackId,
+                    seq: entry.seq, outgoing: false
+                )
+                self.send(method: "socket.event", subscription: subscription, socket: socket, tail: tail, seq: entry.seq, outgoing: false)
+            }
+            guard cursor < state.lastSeq else {
+                self.finishReplay(id, key: journal.key)
+                return nil
+            }
+            return cursor
+        }
+        guard let next, let connection = self.subscription(id)?.connection else { return }
+        connection.whenQueuedNotifications(atMost: part) { [weak self] in self?.replay(journal, after: next, to: id) }
     }
 
     /// `events.lagged` for one notification too large for the subscriber's queue.

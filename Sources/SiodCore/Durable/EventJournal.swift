@@ -90,9 +90,9 @@ struct EventJournal: Sendable {
         return oldest.bytes
     }
 
-    /// What follows `seq`: the gap (numbers used but no longer held), then the events held.
-    /// Nothing when `seq` is the last number or past it.
-    func replay(after seq: UInt64) -> Replay {
+    /// What follows `seq`: the gap (numbers used but no longer held), then the events held,
+    /// at most `limit` of them. Nothing when `seq` is the last number or past it.
+    func replay(after seq: UInt64, limit: Int = .max) -> Replay {
         guard seq < self.lastSeq else { return Replay(gap: nil, entries: []) }
         let wanted = seq + 1
         let first = self.firstSeq ?? self.nextSeq
@@ -100,9 +100,9 @@ struct EventJournal: Sendable {
         // Entries are consecutive: the start is found by arithmetic, not a search.
         let skip = wanted > first ? Int(wanted - first) : 0
         var entries: [Entry] = []
-        entries.reserveCapacity(self.entries.count - skip)
+        entries.reserveCapacity(min(self.entries.count - skip, limit))
         var index = self.entries.index(self.entries.startIndex, offsetBy: skip)
-        while index != self.entries.endIndex {
+        while index != self.entries.endIndex && entries.count < limit {
             entries.append(self.entries[index])
             index = self.entries.index(after: index)
         }

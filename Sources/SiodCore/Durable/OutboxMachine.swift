@@ -94,13 +94,17 @@ struct OutboxMachine<Payload: Sendable>: Sendable {
 
     // MARK: - Inputs
 
-    /// Entries found on disk when the socket is opened (oldest first), queued and failed.
+    /// Entries found on disk when the socket is opened (oldest first), queued and failed:
+    /// they go before anything emitted while they were being read.
     mutating func load(pending: [Entry], failed: [Failed]) -> [Action] {
+        var slots = CircularBuffer<Slot>(initialCapacity: pending.count + self.slots.count)
         for entry in pending {
-            self.slots.append(.durable(entry, .waiting))
+            slots.append(.durable(entry, .waiting))
             self.count += 1
             self.bytes += entry.bytes
         }
+        slots.append(contentsOf: self.slots)
+        self.slots = slots
         for item in failed {
             self.failed.append(item)
             self.count += 1
@@ -139,14 +143,18 @@ struct OutboxMachine<Payload: Sendable>: Sendable {
         return self.pump()
     }
 
-    /// A plain emit: sent now unless a durable entry waits to be sent, then kept behind it.
-    mutating func plain(_ token: UInt64) -> [Action] {
+    /// Whether a plain emit made now waits behind durable entries not yet on the wire.
+    var plainMustWait: Bool {
         // Entries in flight are a prefix of the queue: if the last one is, all are.
-        let waiting = switch self.slots.last {
+        switch self.slots.last {
         case nil, .durable(_, .inFlight)?: false
         case .durable?, .plain?: true
         }
-        guard waiting else { return [.sendPlain(token)] }
+    }
+
+    /// A plain emit: sent now unless a durable entry waits to be sent, then kept behind it.
+    mutating func plain(_ token: UInt64) -> [Action] {
+        guard self.plainMustWait else { return [.sendPlain(token)] }
         self.slots.append(.plain(token))
         return []
     }

@@ -43,6 +43,12 @@ public struct SocketOpenRequest: Sendable, Hashable {
     public var connection: ConnectionOptions
     /// Who besides the owner may use the socket (param `access`).
     public var access: AccessList
+    /// `durable: true`: its emits are durable unless one says `durable: false`.
+    public var durable: Bool
+    /// `outboxWindow` and `outboxLimit: {entries, bytes}`, with `retries` (docs/rpc.md § Durable emits).
+    var outbox: OutboxLimits
+    /// `journal: {events, bytes}` (docs/rpc.md § The event journal).
+    var journal: EventJournal.Limits
     /// The uid that owns the socket: the client that opened it, siod's own for the
     /// configuration's (set by whoever opens it; not a parameter).
     public var owner: UInt32 = SocketKey.daemonOwner
@@ -52,7 +58,7 @@ public struct SocketOpenRequest: Sendable, Hashable {
 
     static let socketKeys: [String] = [
         "socket", "url", "namespace", "auth", "session", "lifetime", "autoConnect", "ackTimeout", "retries",
-        "forceNew", "multiplex", "access",
+        "forceNew", "multiplex", "access", "durable", "outboxWindow", "outboxLimit", "journal",
     ]
 
     /// Reads `socket.open` params; an unknown or malformed parameter is an `invalid_params`
@@ -96,6 +102,25 @@ public struct SocketOpenRequest: Sendable, Hashable {
         self.forceNew = forceNew || !multiplex
         self.connection = try ConnectionOptions(params: params, scheme: scheme, host: host, port: url.port, url: url)
         self.access = try AccessList(params.optionalValue("access"), parameter: "access")
+        self.durable = try params.optionalBool("durable") ?? false
+        var outbox = OutboxLimits.default
+        outbox.retries = self.retries
+        outbox.window = try params.optionalInt("outboxWindow", minimum: 1) ?? outbox.window
+        if let limit = try params.optionalObject("outboxLimit") {
+            let limit = try RPCParams(.object(limit), prefix: "outboxLimit.")
+            try limit.rejectUnknown(["entries", "bytes"])
+            outbox.entries = try limit.optionalInt("entries", minimum: 1) ?? outbox.entries
+            outbox.bytes = try limit.optionalInt("bytes", minimum: 1) ?? outbox.bytes
+        }
+        self.outbox = outbox
+        var journal = EventJournal.Limits.default
+        if let given = try params.optionalObject("journal") {
+            let given = try RPCParams(.object(given), prefix: "journal.")
+            try given.rejectUnknown(["events", "bytes"])
+            journal.events = try given.optionalInt("events", minimum: 0) ?? journal.events
+            journal.bytes = try given.optionalInt("bytes", minimum: 0) ?? journal.bytes
+        }
+        self.journal = journal
     }
 
     /// The socket's options for the protocol machine.

@@ -95,7 +95,7 @@ public struct StateStore: Sendable {
     }
 
     /// `mkdir -p` with mode 0700 for what it creates.
-    private func makeDirectory() throws(StateError) {
+    func makeDirectory() throws(StateError) {
         var prefix = self.directory.hasPrefix("/") ? "" : "."
         for component in self.directory.split(separator: "/", omittingEmptySubsequences: true) {
             prefix += "/" + component

@@ -141,6 +141,12 @@ async def seq_received(sid):
     return sorted(received.get(sessions.get(sid, sid), []))
 
 
+@sio.on("seq-received-raw")
+async def seq_received_raw(sid):
+    # In arrival order, duplicates kept: what siod's durable outbox is checked against.
+    return received.get(sessions.get(sid, sid), [])
+
+
 @sio.on("seq-report")
 async def seq_report(sid):
     got = sequences.pop(sid, [])

@@ -1,0 +1,128 @@
+import GRDB
+import Logging
+import NIOConcurrencyHelpers
+import SioProtocol
+import Synchronization
+
+/// One socket name's journal (``EventJournal``) behind the lock that also orders its live
+/// notifications: an event is numbered, kept and published under it, and a replay reads and
+/// sends under it, so the two never cross.
+final class SocketJournal: Sendable {
+    let key: SocketKey
+    let state: NIOLockedValueBox<EventJournal>
+    private unowned let journals: Journals
+
+    fileprivate init(key: SocketKey, journal: EventJournal, journals: Journals) {
+        self.key = key
+        self.state = NIOLockedValueBox(journal)
+        self.journals = journals
+    }
+
+    /// Numbers and keeps a received event, and calls `publish` with its `seq` before anyone
+    /// may replay it.
+    func record(event: String, arguments: EventArguments, ackId: UInt64?, publish: (UInt64) -> Void) {
+        let bytes = Notifications.argsTextSize(arguments) + event.utf8.count + 64
+        let (seq, reserve) = self.state.withLockedValue { journal -> (UInt64, UInt64?) in
+            let (seq, reserve, freed) = journal.append(event: event, arguments: arguments, ackId: ackId, bytes: bytes)
+            let kept = journal.entries.last?.seq == seq ? bytes : 0
+            var over = self.journals.account(added: kept, freed: freed)
+            // Past the process-wide bound: this socket's oldest go first.
+            while over > 0, journal.entries.count > 1 {
+                let dropped = journal.dropOldest()
+                over = self.journals.account(added: 0, freed: dropped)
+            }
+            publish(seq)
+            return (seq, reserve)
+        }
+        _ = seq
+        if let reserve { self.journals.saveCounter(self.key, nextSeq: reserve) }
+    }
+
+    /// The `seq` of the last event numbered.
+    var lastSeq: UInt64 { self.state.withLockedValue { $0.lastSeq } }
+}
+
+/// Every socket name's journal, by key, for the life of the process (a name closed and opened
+/// again keeps its numbers and its events), the process-wide bound on their bytes, and the
+/// `seq` counters saved in the database.
+final class Journals: Sendable {
+    private let journals = NIOLockedValueBox<[SocketKey: SocketJournal]>([:])
+    /// The saved counters, read at start: the next `seq` of each name.
+    private let saved: NIOLockedValueBox<[String: UInt64]>
+    private let store: DurableStore?
+    /// Bytes held by every journal, and the bound (`--max-journal-bytes`).
+    private let bytes = Atomic<Int>(0)
+    let maxBytes: Int
+    private let logger: Logger
+
+    init(store: DurableStore?, maxBytes: Int, logger: Logger) {
+        self.store = store
+        self.maxBytes = maxBytes
+        self.logger = logger
+        var saved: [String: UInt64] = [:]
+        if let store {
+            do {
+                try store.read { db in
+                    for row in try Row.fetchAll(db, sql: "SELECT socket, nextSeq FROM counters") {
+                        saved[row["socket"]] = UInt64(clamping: row["nextSeq"] as Int64)
+                    }
+                }
+            } catch {
+                logger.error("cannot read the seq counters", metadata: ["reason": "\(error)"])
+            }
+        }
+        self.saved = NIOLockedValueBox(saved)
+    }
+
+    /// The journal of `key`, made if it is new (with `limits`, else the default ones). One that
+    /// exists keeps its events and takes `limits` if given (a socket opened again).
+    func journal(for key: SocketKey, limits: EventJournal.Limits?) -> SocketJournal {
+        self.journals.withLockedValue { journals in
+            if let journal = journals[key] {
+                if let limits { journal.state.withLockedValue { $0.limits = limits } }
+                return journal
+            }
+            let nextSeq = self.saved.withLockedValue { $0[key.description] } ?? 1
+            let journal = SocketJournal(key: key, journal: EventJournal(nextSeq: nextSeq, limits: limits ?? .default), journals: self)
+            journals[key] = journal
+            return journal
+        }
+    }
+
+    /// The journal of `key` if the process has one.
+    func existing(_ key: SocketKey) -> SocketJournal? {
+        self.journals.withLockedValue { $0[key] }
+    }
+
+    /// Counts bytes kept and let go; returns how far past the bound the journals are.
+    fileprivate func account(added: Int, freed: Int) -> Int {
+        let total = self.bytes.add(added - freed, ordering: .relaxed).newValue
+        return total - self.maxBytes
+    }
+
+    /// Bytes held by every journal.
+    var heldBytes: Int { self.bytes.load(ordering: .relaxed) }
+
+    fileprivate func saveCounter(_ key: SocketKey, nextSeq: UInt64) {
+        guard let store = self.store else { return }
+        let name = key.description
+        store.write({ db in
+            try db.execute(
+                sql: "INSERT INTO counters(socket, nextSeq) VALUES (?, ?) ON CONFLICT(socket) DO UPDATE SET nextSeq = excluded.nextSeq",
+                arguments: [name, Int64(clamping: nextSeq)]
+            )
+        }, done: { [logger] result in
+            if case .failure(let error) = result {
+                logger.error("cannot save a seq counter", metadata: ["socket": "\(name)", "reason": "\(error)"])
+            }
+        })
+    }
+
+    /// A clean stop: each counter saved exactly, so that numbering goes on with no jump.
+    func saveExactCounters() {
+        let counters = self.journals.withLockedValue { $0.values.map { ($0.key, $0.state.withLockedValue { $0.nextSeq }) } }
+        for (key, nextSeq) in counters where nextSeq > 1 {
+            self.saveCounter(key, nextSeq: nextSeq)
+        }
+    }
+}
