@@ -104,6 +104,11 @@ final class DurableStore: Sendable {
         try self.queue.read(body)
     }
 
+    /// Writes now, on the calling thread, in a transaction of its own (start-up only).
+    func writeNow(_ body: (Database) throws -> Void) throws {
+        try self.queue.write(body)
+    }
+
     /// Queues `body` for the next group commit; `done` is called on the store's thread once it
     /// is on disk, or with the error that kept it off.
     func write(_ body: @escaping @Sendable (Database) throws -> Void, done: Completion? = nil) {

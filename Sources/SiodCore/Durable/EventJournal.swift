@@ -48,11 +48,16 @@ struct EventJournal: Sendable {
     static let reservationStep: UInt64 = 100_000
 
     /// A journal whose next event is numbered `nextSeq` (what was saved for the socket; 1 for a
-    /// socket never seen), reserved until there.
-    init(nextSeq: UInt64 = 1, limits: Limits = .default) {
+    /// socket never seen), with numbers below `reservedUntil` already reserved on disk.
+    init(nextSeq: UInt64 = 1, reservedUntil: UInt64 = 0, limits: Limits = .default) {
         self.nextSeq = max(nextSeq, 1)
-        self.reservedUntil = self.nextSeq
+        self.reservedUntil = max(reservedUntil, self.nextSeq)
         self.limits = limits
+    }
+
+    /// Numbers below `until` are being reserved (by the caller, on disk).
+    mutating func reserved(until: UInt64) {
+        self.reservedUntil = max(self.reservedUntil, until)
     }
 
     /// The oldest `seq` held, if any.

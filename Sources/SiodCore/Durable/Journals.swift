@@ -12,10 +12,34 @@ final class SocketJournal: Sendable {
     let state: NIOLockedValueBox<EventJournal>
     private unowned let journals: Journals
 
-    fileprivate init(key: SocketKey, journal: EventJournal, journals: Journals) {
+    /// Whether its first numbers are reserved on disk; who waits for that.
+    private let reservation: NIOLockedValueBox<(done: Bool, waiting: [@Sendable () -> Void])>
+
+    fileprivate init(key: SocketKey, journal: EventJournal, journals: Journals, reserved: Bool) {
         self.key = key
         self.state = NIOLockedValueBox(journal)
         self.journals = journals
+        self.reservation = NIOLockedValueBox((reserved, []))
+    }
+
+    /// Runs `body` once the journal's first numbers are reserved on disk (at once if they
+    /// are): a socket connects only then, so that no event is numbered before a crash could
+    /// forget the number.
+    func whenReserved(_ body: @escaping @Sendable () -> Void) {
+        let now = self.reservation.withLockedValue { reservation -> Bool in
+            if !reservation.done { reservation.waiting.append(body) }
+            return reservation.done
+        }
+        if now { body() }
+    }
+
+    fileprivate func markReserved() {
+        let waiting = self.reservation.withLockedValue { reservation -> [@Sendable () -> Void] in
+            reservation.done = true
+            defer { reservation.waiting = [] }
+            return reservation.waiting
+        }
+        for body in waiting { body() }
     }
 
     /// Numbers and keeps a received event, and calls `publish` with its `seq` before anyone
@@ -67,8 +91,18 @@ final class Journals: Sendable {
                         saved[row["socket"]] = UInt64(clamping: row["nextSeq"] as Int64)
                     }
                 }
+                // Each name's next block of numbers is reserved before any is used: one write
+                // at start, so that the first events after it are covered too.
+                try store.writeNow { db in
+                    for (socket, nextSeq) in saved {
+                        try db.execute(
+                            sql: "UPDATE counters SET nextSeq = ? WHERE socket = ?",
+                            arguments: [Int64(clamping: nextSeq + EventJournal.reservationStep), socket]
+                        )
+                    }
+                }
             } catch {
-                logger.error("cannot read the seq counters", metadata: ["reason": "\(error)"])
+                logger.error("cannot read or reserve the seq counters", metadata: ["reason": "\(error)"])
             }
         }
         self.saved = NIOLockedValueBox(saved)
@@ -82,8 +116,20 @@ final class Journals: Sendable {
                 if let limits { journal.state.withLockedValue { $0.limits = limits } }
                 return journal
             }
-            let nextSeq = self.saved.withLockedValue { $0[key.description] } ?? 1
-            let journal = SocketJournal(key: key, journal: EventJournal(nextSeq: nextSeq, limits: limits ?? .default), journals: self)
+            let saved = self.saved.withLockedValue { $0[key.description] }
+            let nextSeq = saved ?? 1
+            let reserved = saved.map { $0 + EventJournal.reservationStep } ?? 0
+            let journal = SocketJournal(
+                key: key, journal: EventJournal(nextSeq: nextSeq, reservedUntil: reserved, limits: limits ?? .default), journals: self,
+                reserved: saved != nil || self.store == nil
+            )
+            if saved == nil, self.store != nil {
+                // A name never seen: its first block is reserved now; its socket connects
+                // once that is on disk (``SocketJournal/whenReserved(_:)``).
+                let reserve = nextSeq + EventJournal.reservationStep
+                journal.state.withLockedValue { $0.reserved(until: reserve) }
+                self.saveCounter(key, nextSeq: reserve) { journal.markReserved() }
+            }
             journals[key] = journal
             return journal
         }
@@ -103,7 +149,7 @@ final class Journals: Sendable {
     /// Bytes held by every journal.
     var heldBytes: Int { self.bytes.load(ordering: .relaxed) }
 
-    fileprivate func saveCounter(_ key: SocketKey, nextSeq: UInt64) {
+    fileprivate func saveCounter(_ key: SocketKey, nextSeq: UInt64, then: (@Sendable () -> Void)? = nil) {
         guard let store = self.store else { return }
         let name = key.description
         store.write({ db in
@@ -115,6 +161,7 @@ final class Journals: Sendable {
             if case .failure(let error) = result {
                 logger.error("cannot save a seq counter", metadata: ["socket": "\(name)", "reason": "\(error)"])
             }
+            then?()
         })
     }
 
