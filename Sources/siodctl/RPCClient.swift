@@ -56,6 +56,14 @@ final class RPCClient {
         }
     }
 
+    /// Sends a notification: a call nobody answers (`events.commit` after each printed line).
+    func notify(_ method: String, _ params: JSON) throws(ClientFailure) {
+        var line: [UInt8] = []
+        JSON.object(["jsonrpc": "2.0", "method": .string(method), "params": params]).write(to: &line)
+        line.append(UInt8(ascii: "\n"))
+        try self.send(line)
+    }
+
     /// The next line siod sent (without its `\n`), or nil at end of stream.
     func readLine() throws(ClientFailure) -> [UInt8]? {
         while true {

@@ -16,7 +16,7 @@ struct Siodctl: ParsableCommand {
         Exit status: 0 on success, 1 when siod answered with an error (printed on stderr with \
         its type), 2 when siod cannot be reached, 64 for a usage error.
         """,
-        subcommands: [Call.self, Open.self, Emit.self, Listen.self, Status.self, List.self, Close.self]
+        subcommands: [Call.self, Open.self, Emit.self, Listen.self, Status.self, List.self, Close.self, Outbox.self]
     )
 
     @Option(help: "siod's socket (default: $SIOD_SOCKET, then siod's own default).")
@@ -118,8 +118,12 @@ struct Open: ParsableCommand {
 
 struct Emit: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Emit an event: siodctl emit chat message '\"hi\"' '{\"n\":1}' [--ack].",
-        discussion: "Each argument is JSON. Prints {\"status\":…}, or with --ack the server's ack arguments."
+        abstract: "Emit an event: siodctl emit chat message '\"hi\"' '{\"n\":1}' [--ack] [--durable].",
+        discussion: """
+        Each argument is JSON. Prints {"status":…}, or with --ack the server's ack arguments. With \
+        --durable, the emit is on disk when siodctl returns ({"status":"queued","outboxId":N}) and \
+        siod sends it until the server acks it, across reconnects and restarts.
+        """
     )
     @OptionGroup var connection: Connection
     @Argument(help: "The socket's name.") var name: String
@@ -128,6 +132,8 @@ struct Emit: ParsableCommand {
     @Flag(help: "Wait for the server's ack and print its arguments.") var ack = false
     @Option(help: "With --ack: give up after this many milliseconds.") var timeout: Int?
     @Flag(help: "Drop the event if the socket is not connected.") var volatile = false
+    @Flag(inversion: .prefixedNo, help: "Write the emit to siod's outbox first (default: the socket's durable option).")
+    var durable: Bool?
 
     func run() throws {
         try self.perform { () throws(ClientFailure) in
@@ -137,8 +143,11 @@ struct Emit: ParsableCommand {
             if self.ack { params["ack"] = true }
             if let timeout { params["timeout"] = .number(JSONNumber(timeout)) }
             if self.volatile { params["volatile"] = true }
+            if let durable { params["durable"] = .bool(durable) }
             let result = try self.connection.client().call("socket.emit", .object(params))
-            return self.ack ? (result.objectValue?["args"] ?? .array([])) : result
+            // A durable emit answers queued; its ack comes later, as socket.delivered.
+            guard self.ack, let args = result.objectValue?["args"] else { return result }
+            return args
         }
     }
 }
@@ -156,6 +165,10 @@ struct Listen: ParsableCommand {
     var engine = false
     @Flag(help: "Also socket.outgoing: every event emitted on the sockets, by any client, in the order written.")
     var outgoing = false
+    @Option(help: "First the journal's events after this seq of each named socket, then live ones (events.gap says what the journal no longer holds).")
+    var since: UInt64?
+    @Option(help: "Listen as this named consumer: resume after the last seq it committed, and commit each event line once printed.")
+    var consumer: String?
 
     func run() throws {
         try self.perform { () throws(ClientFailure) in
@@ -165,11 +178,43 @@ struct Listen: ParsableCommand {
             if !self.events.isEmpty { params["events"] = .array(self.events.map { .string($0) }) }
             if self.engine { params["engine"] = true }
             if self.outgoing { params["outgoing"] = true }
+            if let since {
+                guard !self.names.isEmpty else { throw .usage("--since needs the sockets' names") }
+                params["since"] = .object(JSONObject(members: self.names.map { JSONObject.Member(key: $0, value: .number(JSONNumber(since))) }))
+            }
+            if let consumer { params["consumer"] = .string(consumer) }
             _ = try client.call("events.subscribe", .object(params))
             while let line = try client.readLine() {
                 Output.raw(line)
+                // Printed (handed to the pipe): committed, without waiting for an answer.
+                if let consumer, let event = Self.eventPosition(line) {
+                    try client.notify("events.commit", ["consumer": .string(consumer), "socket": .string(event.socket), "seq": .number(JSONNumber(event.seq))])
+                }
             }
             return nil
+        }
+    }
+}
+
+extension Listen {
+    /// The socket and `seq` of a `socket.event` line.
+    static func eventPosition(_ line: [UInt8]) -> (socket: String, seq: UInt64)? {
+        guard case .object(let message)? = try? JSON(parsing: line), message["method"] == "socket.event",
+              let params = message["params"]?.objectValue, let socket = params["socket"]?.stringValue,
+              let seq = params["seq"]?.intValue, seq >= 0
+        else { return nil }
+        return (socket, UInt64(seq))
+    }
+}
+
+struct Outbox: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "A socket's durable outbox: {pending: […], failed: […]}.")
+    @OptionGroup var connection: Connection
+    @Argument(help: "The socket's name.") var name: String
+
+    func run() throws {
+        try self.perform { () throws(ClientFailure) in
+            try self.connection.client().call("socket.outbox", ["socket": .string(self.name)])
         }
     }
 }

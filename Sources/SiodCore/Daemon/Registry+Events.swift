@@ -29,11 +29,12 @@ extension Registry {
             self.logger.info("socket disconnected", metadata: ["socket": "\(name)", "reason": "\(reason.rawValue)"])
             if reason.reconnects { self.lastError.withLockedValue { $0 = "\(name): \(reason.rawValue)" } }
         case .event(let message):
-            // Numbered and kept by the journal, published under its lock (a replay cannot cross).
-            named.mutable.withLockedValue { $0.received += 1 }
-            let name = message.name.description
-            named.journal.record(event: name, arguments: message.arguments, ackId: message.ackId) { seq in
-                self.subscriptions.publishEvent(socket: named, event: name, arguments: message.arguments, ackId: message.ackId, seq: seq)
+            // The first events of a name never seen wait (a millisecond) until its first block
+            // of numbers is on disk.
+            if named.journal.isReserved {
+                self.received(message, of: named)
+            } else {
+                named.journal.whenReserved { self.received(message, of: named) }
             }
             return
         case .sent(let message):
@@ -64,6 +65,22 @@ extension Registry {
             self.save(self.machine.withLockedValue { $0.recoveryChanged(named.socket.recovery, of: named.key) })
         default:
             break
+        }
+    }
+
+    /// An event the server emitted: numbered and kept by the journal, published under its lock
+    /// (a replay cannot cross), and its recovery offset saved.
+    private func received(_ message: IncomingEvent, of named: NamedSocket) {
+        named.mutable.withLockedValue { $0.received += 1 }
+        let name = message.name.description
+        named.journal.record(event: name, arguments: message.arguments, ackId: message.ackId) { seq in
+            self.subscriptions.publishEvent(socket: named, event: name, arguments: message.arguments, ackId: message.ackId, seq: seq)
+        }
+        // Connection state recovery: a persistent socket's offset is saved within 100 ms (one
+        // state write for all the events meanwhile), so that a restart after a crash asks the
+        // server for little it already delivered.
+        if named.isPersistent, message.ackId == nil, let pid = named.socket.recovery?.pid, let offset = message.arguments.lastStringArgument {
+            self.save(self.machine.withLockedValue { $0.recoveryChanged(.init(pid: pid, offset: offset), of: named.key) })
         }
     }
 

@@ -161,7 +161,7 @@ final class Registry: Sendable {
                 "namespace": "\(named.request.namespace)", "lifetime": "\(named.request.lifetime.rawValue)",
             ]
         )
-        if request.autoConnect { named.journal.whenReserved { named.socket.connect() } }
+        if request.autoConnect { named.socket.connect() }
         // A persistent socket is on disk before the call returns; a new name's session ID
         // may wait a moment, so that opening thousands of sockets writes the file a few times,
         // not thousands (a clean stop saves it anyway).

@@ -12,19 +12,25 @@ final class SocketJournal: Sendable {
     let state: NIOLockedValueBox<EventJournal>
     private unowned let journals: Journals
 
-    /// Whether its first numbers are reserved on disk; who waits for that.
+    /// Whether its first numbers are reserved on disk; what waits for that, in order.
     private let reservation: NIOLockedValueBox<(done: Bool, waiting: [@Sendable () -> Void])>
+    /// `reservation.done`, read without the lock on every event.
+    private let reservedFlag: Synchronization.Atomic<Bool>
 
     fileprivate init(key: SocketKey, journal: EventJournal, journals: Journals, reserved: Bool) {
         self.key = key
         self.state = NIOLockedValueBox(journal)
         self.journals = journals
         self.reservation = NIOLockedValueBox((reserved, []))
+        self.reservedFlag = Synchronization.Atomic(reserved)
     }
 
+    /// Whether its numbers may be used: the first block of a name never seen is reserved on
+    /// disk first, so that no number a crash could forget is ever handed out.
+    var isReserved: Bool { self.reservedFlag.load(ordering: .acquiring) }
+
     /// Runs `body` once the journal's first numbers are reserved on disk (at once if they
-    /// are): a socket connects only then, so that no event is numbered before a crash could
-    /// forget the number.
+    /// are), after everything that waited before it.
     func whenReserved(_ body: @escaping @Sendable () -> Void) {
         let now = self.reservation.withLockedValue { reservation -> Bool in
             if !reservation.done { reservation.waiting.append(body) }
@@ -33,13 +39,21 @@ final class SocketJournal: Sendable {
         if now { body() }
     }
 
+    /// The reservation is on disk: what waited runs, in order, and only then does the journal
+    /// take events directly (what arrives meanwhile waits its turn).
     fileprivate func markReserved() {
-        let waiting = self.reservation.withLockedValue { reservation -> [@Sendable () -> Void] in
-            reservation.done = true
-            defer { reservation.waiting = [] }
-            return reservation.waiting
+        while true {
+            let batch = self.reservation.withLockedValue { reservation -> [@Sendable () -> Void] in
+                if reservation.waiting.isEmpty {
+                    reservation.done = true
+                    self.reservedFlag.store(true, ordering: .releasing)
+                }
+                defer { reservation.waiting = [] }
+                return reservation.waiting
+            }
+            if batch.isEmpty { return }
+            for body in batch { body() }
         }
-        for body in waiting { body() }
     }
 
     /// Numbers and keeps a received event, and calls `publish` with its `seq` before anyone
@@ -75,7 +89,7 @@ final class Journals: Sendable {
     private let saved: NIOLockedValueBox<[String: UInt64]>
     private let store: DurableStore?
     /// Bytes held by every journal, and the bound (`--max-journal-bytes`).
-    private let bytes = Atomic<Int>(0)
+    private let bytes = Synchronization.Atomic<Int>(0)
     let maxBytes: Int
     private let logger: Logger
 
