@@ -73,6 +73,17 @@ extension Registry {
     private func received(_ message: IncomingEvent, of named: NamedSocket) {
         named.mutable.withLockedValue { $0.received += 1 }
         let name = message.name.description
+        if let disk = named.journal.disk {
+            // Published once on disk, with its recovery offset (the same row).
+            var recovery: SocketRecord.Recovery?
+            if message.ackId == nil, let pid = named.socket.recovery?.pid, let offset = message.arguments.lastStringArgument {
+                recovery = .init(pid: pid, offset: offset)
+            }
+            named.journal.recordDurably(event: name, arguments: message.arguments, ackId: message.ackId, recovery: recovery, disk: disk) { seq in
+                self.subscriptions.publishEvent(socket: named, event: name, arguments: message.arguments, ackId: message.ackId, seq: seq)
+            }
+            return
+        }
         named.journal.record(event: name, arguments: message.arguments, ackId: message.ackId) { seq in
             self.subscriptions.publishEvent(socket: named, event: name, arguments: message.arguments, ackId: message.ackId, seq: seq)
         }

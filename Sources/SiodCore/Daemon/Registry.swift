@@ -135,13 +135,21 @@ final class Registry: Sendable {
                 var socketOptions = request.socketOptions
                 socketOptions.auth = .value(plan.connectAuth)
                 let forwarder = SocketEventForwarder(registry: self)
+                // A disk journal holds the offset of the newest event delivered: newer than the
+                // state file's.
+                var recovery = plan.recovery
+                if request.diskJournal != nil, request.lifetime == .persistent,
+                   let newest = DiskJournal.newestRecovery(of: request.key, in: self.durable)
+                {
+                    recovery = newest
+                }
                 let socket = try manager.socket(
-                    request.namespace, options: socketOptions, recovery: plan.recovery, eventHandler: { forwarder.forward($0) }
+                    request.namespace, options: socketOptions, recovery: recovery, eventHandler: { forwarder.forward($0) }
                 )
                 let named = NamedSocket(
                     request: request, params: params, managerID: plan.managerID, manager: manager,
                     socket: socket, heldBy: plan.heldBy, fromConfig: origin.isConfig, auth: plan.auth, sessionId: plan.record.sessionId,
-                    journal: self.journals.journal(for: request.key, limits: request.journal)
+                    journal: self.journals.journal(for: request.key, limits: request.journal, disk: request.diskJournal)
                 )
                 named.outboxBox.withLockedValue { $0 = self.makeOutbox(for: named, on: manager.eventLoop) }
                 forwarder.named.withLockedValue { $0 = named }

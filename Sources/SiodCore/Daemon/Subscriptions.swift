@@ -202,16 +202,60 @@ final class Subscriptions: Sendable {
     /// gap and no duplicate.
     func replay(_ journal: SocketJournal, after seq: UInt64, to id: Int) {
         let part = 512
+        // Older than what memory holds: from the disk journal first, a part at a time, no
+        // further than what is published (the rest comes from memory, then live).
+        if let disk = journal.disk {
+            let published = journal.state.withLockedValue { state -> UInt64? in
+                seq < state.publishedThrough && seq + 1 < (state.firstSeq ?? state.nextSeq) ? state.publishedThrough : nil
+            }
+            if let published {
+                disk.rows(after: seq, limit: part) { [weak self] rows in
+                    guard let self, let subscription = self.subscription(id), subscription.connection.isOpen else { return }
+                    let rows = rows.filter { $0.seq <= published }
+                    guard let last = rows.last else {
+                        // Nothing on disk after `seq`: memory says what is gone.
+                        self.replayFromMemory(journal, after: seq, to: id, part: part)
+                        return
+                    }
+                    let socket = journal.key.display(for: subscription.caller)
+                    var expected = seq + 1
+                    for row in rows {
+                        // Numbers missing on disk: pruned, or skipped by a restart after a crash.
+                        if row.seq > expected { self.gap(subscription, socket: socket, expected...row.seq - 1) }
+                        expected = row.seq + 1
+                        guard subscription.events.map({ $0.contains(row.event) }) ?? true else { continue }
+                        let tail = Self.eventTail(
+                            socket: socket, event: row.event, argsText: Array(row.argsText.utf8), ackId: row.ackId, seq: row.seq, outgoing: false
+                        )
+                        self.send(method: "socket.event", subscription: subscription, socket: socket, tail: tail, seq: row.seq, outgoing: false)
+                    }
+                    subscription.connection.whenQueuedNotifications(atMost: part) { [weak self] in
+                        self?.replay(journal, after: last.seq, to: id)
+                    }
+                }
+                return
+            }
+        }
+        self.replayFromMemory(journal, after: seq, to: id, part: part)
+    }
+
+    /// `events.gap {from, to}` to `subscription`.
+    private func gap(_ subscription: Subscription, socket: String, _ gap: ClosedRange<UInt64>) {
+        subscription.connection.notify(method: "events.gap", params: [
+            "subscription": .number(JSONNumber(subscription.id)), "socket": .string(socket),
+            "from": .number(JSONNumber(gap.lowerBound)), "to": .number(JSONNumber(gap.upperBound)),
+        ])
+    }
+
+    /// The replay's part from the journal in memory, ending with the switch to live events.
+    private func replayFromMemory(_ journal: SocketJournal, after seq: UInt64, to id: Int, part: Int) {
         let next = journal.state.withLockedValue { state -> UInt64? in
             guard let subscription = self.subscription(id), subscription.connection.isOpen else { return nil }
             let socket = journal.key.display(for: subscription.caller)
             let replay = state.replay(after: seq, limit: part)
             var cursor = seq
             if let gap = replay.gap {
-                subscription.connection.notify(method: "events.gap", params: [
-                    "subscription": .number(JSONNumber(id)), "socket": .string(socket),
-                    "from": .number(JSONNumber(gap.lowerBound)), "to": .number(JSONNumber(gap.upperBound)),
-                ])
+                self.gap(subscription, socket: socket, gap)
                 cursor = gap.upperBound
             }
             for entry in replay.entries {
@@ -223,7 +267,7 @@ final class Subscriptions: Sendable {
                 )
                 self.send(method: "socket.event", subscription: subscription, socket: socket, tail: tail, seq: entry.seq, outgoing: false)
             }
-            guard cursor < state.lastSeq else {
+            guard cursor < state.publishedThrough else {
                 self.finishReplay(id, key: journal.key)
                 return nil
             }

@@ -77,7 +77,7 @@ final class DurableStore: Sendable {
                 CREATE INDEX outbox_by_socket ON outbox(socket, id);
                 CREATE TABLE journal(
                     socket TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL, args TEXT NOT NULL,
-                    ackId INTEGER, offset TEXT, at INTEGER NOT NULL,
+                    ackId INTEGER, pid TEXT, offset TEXT, at INTEGER NOT NULL,
                     PRIMARY KEY(socket, seq)) WITHOUT ROWID;
                 """)
         }

@@ -27,6 +27,14 @@ struct EventJournal: Sendable {
         static let `default` = Limits(events: 10_000, bytes: 16 << 20)
     }
 
+    /// An event read back from a disk journal: its arguments as their RPC text.
+    struct StoredEntry: Sendable {
+        let seq: UInt64
+        let event: String
+        let argsText: String
+        let ackId: UInt64?
+    }
+
     /// What a subscriber starting after `seq` gets: the numbers the journal no longer holds
     /// (``gap``), then the events it holds.
     struct Replay: Sendable {
@@ -40,6 +48,10 @@ struct EventJournal: Sendable {
     private(set) var nextSeq: UInt64
     /// Numbers below this one are reserved on disk (a restart after a crash starts here).
     private(set) var reservedUntil: UInt64
+    /// The last `seq` published to subscribers: every event up to it, and no later one. A
+    /// disk journal publishes an event once its row is on disk, so this may trail ``lastSeq``;
+    /// a replay goes no further.
+    private(set) var publishedThrough: UInt64
     var limits: Limits
 
     /// Reserve again when fewer than this many numbers are left.
@@ -52,7 +64,13 @@ struct EventJournal: Sendable {
     init(nextSeq: UInt64 = 1, reservedUntil: UInt64 = 0, limits: Limits = .default) {
         self.nextSeq = max(nextSeq, 1)
         self.reservedUntil = max(reservedUntil, self.nextSeq)
+        self.publishedThrough = self.nextSeq - 1
         self.limits = limits
+    }
+
+    /// Events up to `seq` are published.
+    mutating func published(through seq: UInt64) {
+        self.publishedThrough = max(self.publishedThrough, seq)
     }
 
     /// Numbers below `until` are being reserved (by the caller, on disk).
@@ -98,7 +116,7 @@ struct EventJournal: Sendable {
     /// What follows `seq`: the gap (numbers used but no longer held), then the events held,
     /// at most `limit` of them. Nothing when `seq` is the last number or past it.
     func replay(after seq: UInt64, limit: Int = .max) -> Replay {
-        guard seq < self.lastSeq else { return Replay(gap: nil, entries: []) }
+        guard seq < self.publishedThrough else { return Replay(gap: nil, entries: []) }
         let wanted = seq + 1
         let first = self.firstSeq ?? self.nextSeq
         let gap = wanted < first ? wanted...(first - 1) : nil
@@ -107,7 +125,7 @@ struct EventJournal: Sendable {
         var entries: [Entry] = []
         entries.reserveCapacity(min(self.entries.count - skip, limit))
         var index = self.entries.index(self.entries.startIndex, offsetBy: skip)
-        while index != self.entries.endIndex && entries.count < limit {
+        while index != self.entries.endIndex && entries.count < limit && self.entries[index].seq <= self.publishedThrough {
             entries.append(self.entries[index])
             index = self.entries.index(after: index)
         }

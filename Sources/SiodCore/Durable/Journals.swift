@@ -10,6 +10,9 @@ import Synchronization
 final class SocketJournal: Sendable {
     let key: SocketKey
     let state: NIOLockedValueBox<EventJournal>
+    /// Its rows on disk, for a socket opened with `journal: {"disk": true}`.
+    let diskBox = NIOLockedValueBox<DiskJournal?>(nil)
+    var disk: DiskJournal? { self.diskBox.withLockedValue { $0 } }
     private unowned let journals: Journals
 
     /// Whether its first numbers are reserved on disk; what waits for that, in order.
@@ -70,14 +73,40 @@ final class SocketJournal: Sendable {
                 over = self.journals.account(added: 0, freed: dropped)
             }
             publish(seq)
+            journal.published(through: seq)
             return (seq, reserve)
         }
         _ = seq
         if let reserve { self.journals.saveCounter(self.key, nextSeq: reserve) }
     }
 
-    /// The `seq` of the last event numbered.
-    var lastSeq: UInt64 { self.state.withLockedValue { $0.lastSeq } }
+    /// ``record(event:arguments:ackId:publish:)`` for a disk journal: the event is numbered and
+    /// kept now, its row queued, and `publish` is called once the row is on disk.
+    func recordDurably(
+        event: String, arguments: EventArguments, ackId: UInt64?, recovery: SocketRecord.Recovery?, disk: DiskJournal,
+        publish: @escaping @Sendable (UInt64) -> Void
+    ) {
+        let bytes = Notifications.argsTextSize(arguments) + event.utf8.count + 64
+        let argsText = String(decoding: Notifications.argsText(arguments), as: UTF8.self)
+        let reserve = self.state.withLockedValue { journal -> UInt64? in
+            let (seq, reserve, freed) = journal.append(event: event, arguments: arguments, ackId: ackId, bytes: bytes)
+            let kept = journal.entries.last?.seq == seq ? bytes : 0
+            var over = self.journals.account(added: kept, freed: freed)
+            while over > 0, journal.entries.count > 1 {
+                over = self.journals.account(added: 0, freed: journal.dropOldest())
+            }
+            // Queued under the lock: rows reach the store in seq order.
+            disk.append(
+                DiskJournal.Pending(seq: seq, event: event, argsText: argsText, ackId: ackId, recovery: recovery, publish: { publish(seq) }),
+                journal: self
+            )
+            return reserve
+        }
+        if let reserve { self.journals.saveCounter(self.key, nextSeq: reserve) }
+    }
+
+    /// The `seq` of the last event published.
+    var lastSeq: UInt64 { self.state.withLockedValue { $0.publishedThrough } }
 }
 
 /// Every socket name's journal, by key, for the life of the process (a name closed and opened
@@ -124,7 +153,20 @@ final class Journals: Sendable {
 
     /// The journal of `key`, made if it is new (with `limits`, else the default ones). One that
     /// exists keeps its events and takes `limits` if given (a socket opened again).
-    func journal(for key: SocketKey, limits: EventJournal.Limits?) -> SocketJournal {
+    /// `disk`: the socket keeps its events on disk too (a socket opened again takes the new
+    /// choice).
+    func journal(for key: SocketKey, limits: EventJournal.Limits?, disk: DiskJournal.Options? = nil) -> SocketJournal {
+        let journal = self.journal(for: key, limits: limits)
+        if limits != nil, let store = self.store {
+            journal.diskBox.withLockedValue { current in
+                guard current?.options != disk else { return }
+                current = disk.map { DiskJournal(socket: key, options: $0, store: store) }
+            }
+        }
+        return journal
+    }
+
+    private func journal(for key: SocketKey, limits: EventJournal.Limits?) -> SocketJournal {
         self.journals.withLockedValue { journals in
             if let journal = journals[key] {
                 if let limits { journal.state.withLockedValue { $0.limits = limits } }

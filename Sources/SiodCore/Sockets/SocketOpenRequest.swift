@@ -49,6 +49,8 @@ public struct SocketOpenRequest: Sendable, Hashable {
     var outbox: OutboxLimits
     /// `journal: {events, bytes}` (docs/rpc.md § The event journal).
     var journal: EventJournal.Limits
+    /// `journal: {disk: true, maxBytes, maxAge}`: the events also on disk.
+    var diskJournal: DiskJournal.Options?
     /// The uid that owns the socket: the client that opened it, siod's own for the
     /// configuration's (set by whoever opens it; not a parameter).
     public var owner: UInt32 = SocketKey.daemonOwner
@@ -116,9 +118,17 @@ public struct SocketOpenRequest: Sendable, Hashable {
         var journal = EventJournal.Limits.default
         if let given = try params.optionalObject("journal") {
             let given = try RPCParams(.object(given), prefix: "journal.")
-            try given.rejectUnknown(["events", "bytes"])
+            try given.rejectUnknown(["events", "bytes", "disk", "maxBytes", "maxAge"])
             journal.events = try given.optionalInt("events", minimum: 0) ?? journal.events
             journal.bytes = try given.optionalInt("bytes", minimum: 0) ?? journal.bytes
+            if try given.optionalBool("disk") == true {
+                self.diskJournal = DiskJournal.Options(
+                    maxBytes: try given.optionalInt("maxBytes", minimum: 1) ?? DiskJournal.Options.defaultMaxBytes,
+                    maxAge: try given.optionalInt("maxAge", minimum: 1).map { Int64($0) }
+                )
+            } else if given.optionalValue("maxBytes") != nil || given.optionalValue("maxAge") != nil {
+                throw .invalidParams("journal", "maxBytes and maxAge are for a disk journal (disk: true)")
+            }
         }
         self.journal = journal
     }
