@@ -72,9 +72,9 @@ struct Sample {
 extension SiodUnderTest {
     /// Inbound: `n` ticks of about `size` bytes from the server, delivered to `subscribers`
     /// Swift readers that count every line and parse one in 100 and the last.
-    func inbound(url: String, server: Int32, n: Int, size: Int, subscribers: Int, transport: String) throws -> Sample {
+    func inbound(url: String, server: Int32, n: Int, size: Int, subscribers: Int, transport: String, extra: String = "") throws -> Sample {
         let name = self.name("in")
-        let control = try self.openConnected(name, url: url, transport: transport)
+        let control = try self.openConnected(name, url: url, transport: transport, extra: extra)
         var readers: [LineConnection] = []
         for _ in 0..<subscribers {
             let reader = try LineConnection(path: self.socket)
@@ -169,6 +169,39 @@ extension SiodUnderTest {
         let flushed = try control.call("socket.emit", #"{"socket":"\#(name)","event":"flush","ack":true}"#, id: 5)
         let elapsed = now() - start
         guard flushed.contains(#""args":[\#(n)]"#) else { throw BenchError("outbound: the server counted \(flushed)") }
+        return Sample(rate: Double(n) / elapsed, clientCPU: cpuSeconds(self.pid) - siodCPU, serverCPU: cpuSeconds(server) - serverCPU, seconds: elapsed)
+    }
+
+    /// Durable outbound: `n` pipelined `socket.emit {durable: true}` (at most `window` in
+    /// flight), measured until every one is answered `queued` and acked by the server
+    /// (`socket.delivered`), then checked with a `flush`.
+    func durableOutbound(url: String, server: Int32, n: Int, window: Int = 64) throws -> Sample {
+        let name = self.name("dur")
+        let control = try self.openConnected(name, url: url, transport: "websocket", extra: #","durable":true"#)
+        let slots = DispatchSemaphore(value: window)
+        let error = Array(#""error""#.utf8)
+        let delivered = Array(#""method":"socket.delivered""#.utf8)
+        let queued = Array(#""status":"queued""#.utf8)
+        var (answers, deliveries) = (0, 0)
+        let reading = BackgroundReader(control) { line in
+            if line.contains(error) { throw BenchError(String(decoding: line, as: UTF8.self)) }
+            if line.contains(delivered) {
+                deliveries += 1
+            } else if line.contains(queued) {
+                answers += 1
+                slots.signal()
+            }
+            return answers < n || deliveries < n
+        }
+        let (siodCPU, serverCPU, start) = (cpuSeconds(self.pid), cpuSeconds(server), now())
+        for i in 0..<n {
+            slots.wait()
+            control.send(#"{"jsonrpc":"2.0","id":\#(i + 10),"method":"socket.emit","params":{"socket":"\#(name)","event":"sink","args":[{"n":\#(i)}]}}"# + "\n")
+        }
+        try reading.wait("durable outbound")
+        let elapsed = now() - start
+        let flushed = try control.call("socket.emit", #"{"socket":"\#(name)","event":"flush","ack":true,"durable":false}"#, id: 5)
+        guard flushed.contains(#""args":[\#(n)]"#) else { throw BenchError("durable outbound: the server counted \(flushed)") }
         return Sample(rate: Double(n) / elapsed, clientCPU: cpuSeconds(self.pid) - siodCPU, serverCPU: cpuSeconds(server) - serverCPU, seconds: elapsed)
     }
 

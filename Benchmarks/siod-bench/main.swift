@@ -236,6 +236,10 @@ for (size, label, full) in [(0, "20 B", 200_000), (200, "200 B", 200_000), (4096
         siod: { try siod.inbound(url: url, server: server, n: count(full), size: size, subscribers: 1, transport: "websocket") },
         python: { try pythonRun(["inbound", url, String(count(full / 8)), String(size), "websocket"]) })
 }
+measure([("inbound ws, 20 B events, disk journal", "/s", true, rate)],
+    note: "journal {disk: true}: each event's row committed before it is delivered; compare with the 20 B row",
+    siod: { try siod.inbound(url: url, server: server, n: count(200_000), size: 0, subscribers: 1, transport: "websocket", extra: #","journal":{"disk":true}"#) },
+    python: nil)
 measure([("inbound ws, raw limit: a NIO reader counting frames", "/s", true, rate)],
     note: "what the transport allows: no Socket.IO work, nothing delivered",
     siod: { try rawInbound(port: port, n: count(200_000)) }, python: nil)
@@ -247,6 +251,9 @@ measure([("inbound ws, Python consumer of siod", "/s", true, rate)], note: "pyth
 measure([("outbound ws, pipelined emits", "/s", true, rate)],
     siod: { try siod.outbound(url: url, server: server, n: count(200_000)) },
     python: { try pythonRun(["outbound", url, String(count(50_000)), "websocket"]) })
+measure([("outbound ws, durable emits pipelined (64 in flight)", "/s", true, rate)],
+    note: "each on disk before it is answered, sent with an ack request, deleted when acked; compare with the pipelined row",
+    siod: { try siod.durableOutbound(url: url, server: server, n: count(100_000)) }, python: nil)
 measure([("outbound, siodctl emit in a shell loop", "/s", true, rate)], reps: min(reps, 3),
     siod: { try siod.outboundThroughSiodctl(url: url, server: server, siodctl: siodctlPath, n: smoke ? 3 : 200) }, python: nil)
 

@@ -261,6 +261,7 @@ extension Daemon {
                 "maxClientsPerUID": number(limits.maxClientsPerUID),
                 "maxQueuedNotifications": number(limits.maxQueuedNotifications),
                 "maxQueuedNotificationBytes": number(limits.maxQueuedNotificationBytes),
+                "maxJournalBytes": number(self.configuration.maxJournalBytes),
             ],
             "counts": [
                 "clients": number(self.clientCount),
@@ -268,6 +269,7 @@ extension Daemon {
                 "connected": number(counts.connected),
                 "managers": number(counts.managers),
                 "subscriptions": number(self.subscriptions.count),
+                "journalBytes": number(self.registry.journals.heldBytes),
             ],
         ]
     }

@@ -86,10 +86,9 @@ final class Consumers: Sendable {
         }.get()
         let socket = key.description
         self.store.write({ db in
-            try db.execute(
-                sql: "INSERT INTO positions(consumer, socket, seq) VALUES (?, ?, ?) ON CONFLICT(consumer, socket) DO UPDATE SET seq = excluded.seq",
-                arguments: [name, socket, Int64(clamping: seq)]
-            )
+            try db.cachedStatement(
+                sql: "INSERT INTO positions(consumer, socket, seq) VALUES (?, ?, ?) ON CONFLICT(consumer, socket) DO UPDATE SET seq = excluded.seq"
+            ).execute(arguments: [name, socket, Int64(clamping: seq)])
         }, done: { result in done(result.mapError { .databaseError($0) }) })
     }
 

@@ -209,10 +209,9 @@ final class Journals: Sendable {
         guard let store = self.store else { return }
         let name = key.description
         store.write({ db in
-            try db.execute(
-                sql: "INSERT INTO counters(socket, nextSeq) VALUES (?, ?) ON CONFLICT(socket) DO UPDATE SET nextSeq = excluded.nextSeq",
-                arguments: [name, Int64(clamping: nextSeq)]
-            )
+            try db.cachedStatement(
+                sql: "INSERT INTO counters(socket, nextSeq) VALUES (?, ?) ON CONFLICT(socket) DO UPDATE SET nextSeq = excluded.nextSeq"
+            ).execute(arguments: [name, Int64(clamping: nextSeq)])
         }, done: { [logger] result in
             if case .failure(let error) = result {
                 logger.error("cannot save a seq counter", metadata: ["socket": "\(name)", "reason": "\(error)"])

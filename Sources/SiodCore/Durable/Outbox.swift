@@ -74,21 +74,43 @@ final class Outbox: @unchecked Sendable {
             }
             let socket = self.socketKey
             self.store.write({ db in
-                try db.execute(
-                    sql: "INSERT INTO outbox(id, socket, event, args) VALUES (?, ?, ?, ?)", arguments: [id, socket, event, argsText]
-                )
+                // Cached: parsing the statement again cost more than running it.
+                try db.cachedStatement(sql: "INSERT INTO outbox(id, socket, event, args) VALUES (?, ?, ?, ?)")
+                    .execute(arguments: [id, socket, event, argsText])
             }, done: { result in
-                self.onLoop {
-                    switch result {
-                    case .success:
-                        reply(.success(id))
-                        self.perform(self.machine.written(id))
-                    case .failure(let error):
-                        reply(.failure(.databaseError(error)))
-                        self.perform(self.machine.writeFailed(id))
-                    }
+                // One hop to the loop for every entry of a transaction, not one each.
+                let first = self.committed.withLockedValue { committed -> Bool in
+                    let failure: (any Error)? = if case .failure(let error) = result { error } else { nil }
+                    committed.append(Committed(id: id, failure: failure, reply: reply))
+                    return committed.count == 1
                 }
+                if first { self.loop.execute { self.takeCommitted() } }
             })
+        }
+    }
+
+    private struct Committed: Sendable {
+        let id: Int64
+        let failure: (any Error)?
+        let reply: @Sendable (Result<Int64, RPCError>) -> Void
+    }
+
+    /// Entries whose write ended, waiting for the loop.
+    private let committed = NIOLockedValueBox<[Committed]>([])
+
+    private func takeCommitted() {
+        let committed = self.committed.withLockedValue { committed -> [Committed] in
+            defer { committed = [] }
+            return committed
+        }
+        for entry in committed {
+            if let failure = entry.failure {
+                entry.reply(.failure(.databaseError(failure)))
+                self.perform(self.machine.writeFailed(entry.id))
+            } else {
+                entry.reply(.success(entry.id))
+                self.perform(self.machine.written(entry.id))
+            }
         }
     }
 
@@ -175,7 +197,7 @@ final class Outbox: @unchecked Sendable {
             case .sendPlain(let token):
                 self.plains.removeValue(forKey: token)?()
             case .delivered(let id):
-                self.store.write { db in try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [id]) }
+                self.deleteLazily(id)
                 self.reports.delivered(id, ack ?? EventArguments([]))
             case .failed(let id, let reason):
                 let event = self.machine.failed.last { $0.entry.id == id }?.entry.event ?? ""
@@ -184,6 +206,32 @@ final class Outbox: @unchecked Sendable {
                     try db.execute(sql: "UPDATE outbox SET failed = ?, attempts = ? WHERE id = ?", arguments: [reason, attempts, id])
                 }
                 self.reports.failed(id, event, reason)
+            }
+        }
+    }
+
+    /// Acked entries not yet deleted on disk. Lost in a crash, an entry is only sent again
+    /// (at-least-once): they ride with the next transaction, as ranges of ids.
+    private let acked = NIOLockedValueBox<[Int64]>([])
+
+    private func deleteLazily(_ id: Int64) {
+        let first = self.acked.withLockedValue { acked -> Bool in
+            acked.append(id)
+            return acked.count == 1
+        }
+        guard first else { return }
+        self.store.writeLazily { [acked] db in
+            let ids = acked.withLockedValue { ids -> [Int64] in
+                defer { ids = [] }
+                return ids.sorted()
+            }
+            let delete = try db.cachedStatement(sql: "DELETE FROM outbox WHERE id BETWEEN ? AND ?")
+            var start = 0
+            while start < ids.count {
+                var end = start
+                while end + 1 < ids.count && ids[end + 1] == ids[end] + 1 { end += 1 }
+                try delete.execute(arguments: [ids[start], ids[end]])
+                start = end + 1
             }
         }
     }

@@ -50,8 +50,10 @@ struct OutboxMachine<Payload: Sendable>: Sendable {
         case inFlight(attempt: UInt64)
     }
 
+    /// Slots are small values (an id, a phase): they are copied on every look, and the
+    /// entries themselves (event, arguments) stay in ``entries``.
     private enum Slot: Sendable {
-        case durable(Entry, Phase)
+        case durable(ID, Phase)
         /// A plain emit waiting behind durable ones: the driver's token for it.
         case plain(UInt64)
     }
@@ -80,6 +82,8 @@ struct OutboxMachine<Payload: Sendable>: Sendable {
 
     let limits: Limits
     private var slots = CircularBuffer<Slot>()
+    /// The queued entries (every durable slot's), by id.
+    private var entries: [ID: Entry] = [:]
     private(set) var failed: [Failed] = []
     private(set) var connected = false
     private var nextAttempt: UInt64 = 1
@@ -99,7 +103,8 @@ struct OutboxMachine<Payload: Sendable>: Sendable {
     mutating func load(pending: [Entry], failed: [Failed]) -> [Action] {
         var slots = CircularBuffer<Slot>(initialCapacity: pending.count + self.slots.count)
         for entry in pending {
-            slots.append(.durable(entry, .waiting))
+            slots.append(.durable(entry.id, .waiting))
+            self.entries[entry.id] = entry
             self.count += 1
             self.bytes += entry.bytes
         }
@@ -121,7 +126,8 @@ struct OutboxMachine<Payload: Sendable>: Sendable {
     /// A new entry, being written to disk; false (and nothing kept) when the outbox is full.
     mutating func add(_ entry: Entry) -> Bool {
         guard self.accepts(bytes: entry.bytes) else { return false }
-        self.slots.append(.durable(entry, .writing))
+        self.slots.append(.durable(entry.id, .writing))
+        self.entries[entry.id] = entry
         self.count += 1
         self.bytes += entry.bytes
         return true
@@ -129,14 +135,14 @@ struct OutboxMachine<Payload: Sendable>: Sendable {
 
     /// Entry `id` is on disk.
     mutating func written(_ id: ID) -> [Action] {
-        guard let offset = self.offset(of: id), case .durable(let entry, .writing) = self[offset] else { return [] }
-        self[offset] = .durable(entry, .waiting)
+        guard let offset = self.offset(of: id), case .durable(_, .writing) = self[offset] else { return [] }
+        self[offset] = .durable(id, .waiting)
         return self.pump()
     }
 
     /// Entry `id` could not be written: it was never queued.
     mutating func writeFailed(_ id: ID) -> [Action] {
-        guard let offset = self.offset(of: id), case .durable(let entry, _) = self[offset] else { return [] }
+        guard let offset = self.offset(of: id), let entry = self.entries.removeValue(forKey: id) else { return [] }
         self.slots.remove(at: self.position(offset))
         self.count -= 1
         self.bytes -= entry.bytes
@@ -172,7 +178,9 @@ struct OutboxMachine<Payload: Sendable>: Sendable {
 
     /// The server acked entry `id` (any attempt of it: the first copy's ack is as good).
     mutating func acked(_ id: ID) -> [Action] {
-        guard let offset = self.offset(of: id), case .durable(let entry, let phase) = self[offset], phase != .writing else { return [] }
+        guard let offset = self.offset(of: id), case .durable(_, let phase) = self[offset], phase != .writing,
+              let entry = self.entries.removeValue(forKey: id)
+        else { return [] }
         self.slots.remove(at: self.position(offset))
         self.count -= 1
         self.bytes -= entry.bytes
@@ -181,7 +189,7 @@ struct OutboxMachine<Payload: Sendable>: Sendable {
 
     /// Attempt `attempt` of entry `id` ended without an ack.
     mutating func missed(_ id: ID, attempt: UInt64, _ miss: Miss) -> [Action] {
-        guard let offset = self.offset(of: id), case .durable(var entry, .inFlight(attempt)) = self[offset] else { return [] }
+        guard let offset = self.offset(of: id), case .durable(_, .inFlight(attempt)) = self[offset], var entry = self.entries[id] else { return [] }
         switch miss {
         case .disconnected, .refused:
             // Everything in flight goes again on the next connection, in order.
@@ -192,11 +200,13 @@ struct OutboxMachine<Payload: Sendable>: Sendable {
             entry.attempts += 1
             guard entry.attempts <= self.limits.retries else {
                 self.slots.remove(at: self.position(offset))
+                self.entries[id] = nil
                 let reason = "no ack after \(entry.attempts) attempt\(entry.attempts == 1 ? "" : "s")"
                 self.failed.append(Failed(entry: entry, reason: reason))
                 return [.failed(id, reason: reason)] + self.pump()
             }
-            self[offset] = .durable(entry, .waiting)
+            self.entries[id] = entry
+            self[offset] = .durable(id, .waiting)
             self.goBack(from: offset + 1)
             return self.pump()
         }
@@ -207,8 +217,8 @@ struct OutboxMachine<Payload: Sendable>: Sendable {
         var removed: [ID] = []
         var kept = CircularBuffer<Slot>()
         for slot in self.slots {
-            if case .durable(let entry, let phase) = slot, phase != .writing, ids.contains(entry.id) {
-                removed.append(entry.id)
+            if case .durable(let id, let phase) = slot, phase != .writing, ids.contains(id), let entry = self.entries.removeValue(forKey: id) {
+                removed.append(id)
                 self.count -= 1
                 self.bytes -= entry.bytes
             } else {
@@ -231,15 +241,14 @@ struct OutboxMachine<Payload: Sendable>: Sendable {
     /// The queued entries, oldest first, with whether each is in flight.
     var pending: [(entry: Entry, inFlight: Bool)] {
         self.slots.compactMap { slot in
-            guard case .durable(let entry, let phase) = slot, phase != .writing else { return nil }
+            guard case .durable(let id, let phase) = slot, phase != .writing, let entry = self.entries[id] else { return nil }
             if case .inFlight = phase { return (entry, true) }
             return (entry, false)
         }
     }
 
     func entry(_ id: ID) -> Entry? {
-        guard let offset = self.offset(of: id), case .durable(let entry, _) = self[offset] else { return nil }
-        return entry
+        self.entries[id]
     }
 
     /// Whether plain emits go straight to the socket (nothing durable waits to be sent).
@@ -263,7 +272,7 @@ struct OutboxMachine<Payload: Sendable>: Sendable {
     private func offset(of id: ID) -> Int? {
         var offset = 0
         for slot in self.slots {
-            if case .durable(let entry, _) = slot, entry.id == id { return offset }
+            if case .durable(id, _) = slot { return offset }
             offset += 1
         }
         return nil
@@ -273,7 +282,7 @@ struct OutboxMachine<Payload: Sendable>: Sendable {
     private mutating func goBack(from start: Int) {
         var offset = start
         while offset < self.slots.count {
-            if case .durable(let entry, .inFlight) = self[offset] { self[offset] = .durable(entry, .waiting) }
+            if case .durable(let id, .inFlight) = self[offset] { self[offset] = .durable(id, .waiting) }
             offset += 1
         }
     }
@@ -292,12 +301,12 @@ struct OutboxMachine<Payload: Sendable>: Sendable {
                 inFlight += 1
             case .durable(_, .writing):
                 return actions
-            case .durable(let entry, .waiting):
+            case .durable(let id, .waiting):
                 guard inFlight < self.limits.window else { return actions }
                 let attempt = self.nextAttempt
                 self.nextAttempt += 1
-                self[offset] = .durable(entry, .inFlight(attempt: attempt))
-                actions.append(.send(entry.id, attempt: attempt))
+                self[offset] = .durable(id, .inFlight(attempt: attempt))
+                actions.append(.send(id, attempt: attempt))
                 inFlight += 1
             case .plain(let token):
                 actions.append(.sendPlain(token))
