@@ -9,8 +9,7 @@ extension Registry {
         let reports = Outbox.Reports(
             delivered: { [weak named] id, args in
                 guard let named else { return }
-                let values = (try? args.values()).map { JSON.array($0) } ?? .array([])
-                subscriptions.publish("socket.delivered", socket: named, ["outboxId": .number(JSONNumber(Int(id))), "args": values])
+                subscriptions.publishDelivered(socket: named, outboxId: id, args: args)
             },
             failed: { [weak named, logger] id, event, reason in
                 guard let named else { return }

@@ -157,6 +157,32 @@ final class Subscriptions: Sendable {
         }
     }
 
+    /// `socket.delivered {outboxId, args}` to the subscribers of `socket`, its line built from
+    /// the ack's text (no tree), once for each way of naming the socket.
+    func publishDelivered(socket named: NamedSocket, outboxId: Int64, args: EventArguments) {
+        let subscribers = self.subscribers(of: named)
+        guard !subscribers.isEmpty else { return }
+        let argsText = Notifications.argsText(args)
+        var last: (socket: String, tail: [UInt8])?
+        for subscription in subscribers {
+            let socket = named.key.display(for: subscription.caller)
+            if last?.socket != socket {
+                var tail: [UInt8] = #","socket":"#.utf8 + []
+                JSON.string(socket).write(to: &tail)
+                tail += #","outboxId":"#.utf8
+                tail += String(outboxId).utf8
+                tail += #","args":"#.utf8
+                tail += argsText
+                tail += "}".utf8
+                last = (socket, tail)
+            }
+            var params: [UInt8] = #"{"subscription":"#.utf8 + []
+            params += String(subscription.id).utf8
+            params += last?.tail ?? []
+            subscription.connection.notify(line: RPCNotification.line(method: "socket.delivered", paramsText: params))
+        }
+    }
+
     /// `,"socket":…,"event":…,"args":…[,"ackId":…],"seq":…}`: the params of `socket.event`
     /// after the subscription id.
     static func eventTail(socket: String, event: String, argsText: [UInt8], ackId: UInt64?, seq: UInt64, outgoing: Bool) -> [UInt8] {

@@ -61,10 +61,10 @@ final class Outbox: @unchecked Sendable {
             self.store.markOutbox(self.socketKey)
             self.inUse.withLockedValue { $0 = true }
         }
-        var text: [UInt8] = []
-        JSON.array(args).writeRPC(to: &text)
-        let argsText = String(decoding: text, as: UTF8.self)
         let arguments = EventArguments(args)
+        // The RPC form to keep on disk: the Socket.IO text itself when nothing is binary.
+        let text = Notifications.argsText(arguments)
+        let argsText = String(decoding: text, as: UTF8.self)
         let bytes = text.count + event.utf8.count
         self.whenLoaded { [self] in
             let id = self.store.makeOutboxID()
