@@ -183,4 +183,35 @@ struct DurableOutboxTests {
         #expect(again.count == 3, "\(again)")
         _ = try await siod.stop()
     }
+
+    /// An entry the server never acks: `ackTimeout` per attempt, `retries` more attempts, then
+    /// it has failed (`socket.outbox_failed`, listed under `failed` until removed).
+    @Test func anEntryNeverAcked_failsAfterItsRetries() async throws {
+        let scratch = Scratch()
+        let server = try await PythonServer()
+        defer { server.stop() }
+        let siod = try await SiodProcess(in: scratch)
+        let client = try RPCLineClient(path: siod.socket, timeoutSeconds: 20)
+        try client.call("events.subscribe", ["sockets": ["f"], "events": []])
+        try client.call("socket.open", [
+            "socket": "f", "url": .string(server.url), "transports": ["websocket"], "ackTimeout": 200, "retries": 1,
+        ])
+        try client.waitConnected("f")
+        // python-socketio acks nothing for an event it has no handler for.
+        let queued = try client.call("socket.emit", ["socket": "f", "event": "nobody-handles-this", "durable": true]).objectValue
+        let id = try #require(queued?["outboxId"])
+        let failed = try client.notification("socket.outbox_failed")
+        #expect(failed["outboxId"] == id && failed["event"] == "nobody-handles-this")
+        #expect(failed["reason"] == "no ack after 2 attempts")
+        let outbox = try client.call("socket.outbox", ["socket": "f"]).objectValue
+        #expect(outbox?["pending"]?.arrayValue?.isEmpty == true)
+        #expect(outbox?["failed"]?.arrayValue?.first?.objectValue?["outboxId"] == id)
+        // A delivered one, for contrast: the server's ack comes as socket.delivered.
+        let echo = try client.call("socket.emit", ["socket": "f", "event": "echo", "args": ["hi"], "durable": true, "ack": true]).objectValue
+        #expect(echo?["status"] == "queued")
+        let delivered = try client.notification("socket.delivered")
+        #expect(delivered["outboxId"] == echo?["outboxId"] && delivered["args"] == ["hi"])
+        #expect(try client.call("socket.outbox.remove", ["socket": "f", "outboxIds": [id]]).objectValue?["removed"] == [id])
+        _ = try await siod.stop()
+    }
 }

@@ -290,4 +290,69 @@ struct JournalTests {
         #expect(Set(offsets).count == offsets.count, "an event delivered twice: \(offsets)")
         _ = try await siod.stop()
     }
+
+    /// The tick seqs `siodctl listen …` prints, read until `count` (within 20 s); the process is
+    /// then killed, as a consumer under systemd would be.
+    private static func listen(_ arguments: [String], socket: String, count: Int) async throws -> [Int] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Built.siodctl)
+        process.arguments = ["--socket", socket, "listen"] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        defer {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        let stream = chunks(of: output.fileHandleForReading)
+        return try await withDeadline(.seconds(20), "\(count) ticks from siodctl listen \(arguments)") {
+            var seqs: [Int] = []
+            var buffer = Data()
+            for await chunk in stream {
+                buffer += chunk
+                while let newline = buffer.firstIndex(of: 0x0A) {
+                    let line = Array(buffer[buffer.startIndex..<newline])
+                    buffer = Data(buffer[(newline + 1)...])
+                    if case .object(let message) = try JSON(parsing: line), let (seq, _) = Self.tick(message) { seqs.append(seq) }
+                    if seqs.count == count { return seqs }
+                }
+            }
+            return seqs
+        }
+    }
+
+    /// `siodctl emit --durable`, `siodctl outbox`, `siodctl listen --since` and `--consumer`.
+    @Test func siodctl_durableEmits_sinceAndConsumers() async throws {
+        let scratch = Scratch()
+        let server = try await PythonServer()
+        defer { server.stop() }
+        let siod = try await SiodProcess(in: scratch)
+        let env = ["SIOD_SOCKET": siod.socket]
+        let client = try RPCLineClient(path: siod.socket, timeoutSeconds: 20)
+        try Self.open(client, "ctl", server)
+        let emitted = try await runCommand(Built.siodctl, ["emit", "ctl", "echo", #""x""#, "--durable"], environment: env)
+        #expect(emitted.status == 0 && emitted.out.hasPrefix(#"{"status":"queued","outboxId":"#), "\(emitted.out) \(emitted.err)")
+        let outbox = try await runCommand(Built.siodctl, ["outbox", "ctl"], environment: env)
+        #expect(outbox.status == 0 && outbox.out.hasPrefix(#"{"pending":["#), "\(outbox.out)")
+
+        try client.call("socket.emit", ["socket": "ctl", "event": "count", "args": [5]])
+        let all = try await Self.listen(["ctl", "--event", "tick", "--since", "0"], socket: siod.socket, count: 5)
+        #expect(all.count == 5 && all == Array(all[0]...all[4]), "\(all)")
+
+        // A consumer made now begins after the last event. The first listener is killed once
+        // three of five ticks are read here (it may have printed, and committed, all five into
+        // the pipe); the second resumes after the last line committed: no gap, and at most the
+        // last line again if its commit was still on the way.
+        let control = try RPCLineClient(path: siod.socket, timeoutSeconds: 20)
+        try control.call("events.subscribe", ["sockets": ["ctl"], "consumer": "shell"])
+        try client.call("socket.emit", ["socket": "ctl", "event": "count", "args": [5]])
+        let first = try await Self.listen(["ctl", "--event", "tick", "--consumer", "shell"], socket: siod.socket, count: 3)
+        #expect(first == Array(all[4] + 1...all[4] + 3), "\(first) after \(all)")
+        try client.call("socket.emit", ["socket": "ctl", "event": "count", "args": [2]])
+        let rest = try await Self.listen(["ctl", "--event", "tick", "--consumer", "shell"], socket: siod.socket, count: 2)
+        #expect(rest.count == 2 && rest[1] == rest[0] + 1, "\(rest)")
+        #expect(rest[0] >= first.last! && rest[0] <= all[4] + 6, "\(rest) after \(first)")
+        _ = try await siod.stop()
+    }
 }

@@ -138,6 +138,27 @@ struct OwnershipTests {
         _ = try await siod.stop()
     }
 
+    /// A consumer name belongs to the uid that made it: another may neither resume it nor
+    /// commit for it, nor see it listed.
+    @Test func aConsumer_belongsToItsUID() async throws {
+        let scratch = Scratch()
+        let siod = try await self.siod(scratch)
+        _ = try await self.call(siod, as: self.alice, "socket.open", ["socket": "feed", "url": "http://127.0.0.1:9", "autoConnect": false])
+        #expect(try await self.call(siod, as: self.alice, "events.subscribe", ["consumer": "bot"]).errorType == nil)
+        #expect(try await self.call(siod, as: self.bob, "events.subscribe", ["consumer": "bot"]).errorType == "forbidden")
+        let commit: JSON = ["consumer": "bot", "socket": "feed", "seq": 0]
+        #expect(try await self.call(siod, as: self.bob, "events.commit", commit).errorType == "forbidden")
+        #expect(try await self.call(siod, as: self.alice, "events.commit", commit).errorType == nil)
+        #expect(try await self.call(siod, as: self.bob, "events.commit", ["consumer": "nobody", "socket": "x", "seq": 0]).errorType == "no_such_consumer")
+        let listed = { (uid: UInt32) async throws -> [String] in
+            let result = try await self.call(siod, as: uid, "events.consumers").result
+            return result?.objectValue?["consumers"]?.arrayValue?.compactMap { $0.objectValue?["consumer"]?.stringValue } ?? []
+        }
+        #expect(try await listed(self.alice) == ["bot"])
+        #expect(try await listed(self.bob) == [])
+        _ = try await siod.stop()
+    }
+
     @Test func reload_isForAdmins_andTheConfigurationNamesThem() async throws {
         let scratch = Scratch()
         let config = scratch.path + "/siod.json"
