@@ -5,10 +5,24 @@ import Testing
 
 /// The event journal's numbering and replay (docs/rpc.md § The event journal).
 @Suite struct EventJournalTests {
+    /// Appends and publishes `count` events, as a journal in memory does.
     private func fill(_ journal: inout EventJournal, _ count: Int, bytes: Int = 10) {
         for _ in 0..<count {
-            _ = journal.append(event: "e", arguments: EventArguments([]), ackId: nil, bytes: bytes)
+            let seq = journal.append(event: "e", arguments: EventArguments([]), ackId: nil, bytes: bytes).seq
+            journal.published(through: seq)
         }
+    }
+
+    @Test func aReplayGoesNoFurtherThanWhatIsPublished() {
+        var journal = EventJournal(limits: .init(events: 100, bytes: 1_000))
+        self.fill(&journal, 3)
+        // A disk journal numbers and keeps an event before its row is committed and it is
+        // published: a replay must not send it ahead of the live stream.
+        _ = journal.append(event: "e", arguments: EventArguments([]), ackId: nil, bytes: 10)
+        #expect(journal.lastSeq == 4 && journal.publishedThrough == 3)
+        #expect(journal.replay(after: 1).entries.map(\.seq) == [2, 3])
+        journal.published(through: 4)
+        #expect(journal.replay(after: 1).entries.map(\.seq) == [2, 3, 4])
     }
 
     @Test func seqStartsWhereTheSavedCounterSays_andReservesAheadOnDisk() {
