@@ -236,6 +236,10 @@ for (size, label, full) in [(0, "20 B", 200_000), (200, "200 B", 200_000), (4096
         siod: { try siod.inbound(url: url, server: server, n: count(full), size: size, subscribers: 1, transport: "websocket") },
         python: { try pythonRun(["inbound", url, String(count(full / 8)), String(size), "websocket"]) })
 }
+measure([("inbound ws, 20 B events, journal off", "/s", true, rate)],
+    note: "journal {events: 0}: what keeping the last 10,000 events in memory costs the 20 B row",
+    siod: { try siod.inbound(url: url, server: server, n: count(200_000), size: 0, subscribers: 1, transport: "websocket", extra: #","journal":{"events":0}"#) },
+    python: nil)
 measure([("inbound ws, 20 B events, disk journal", "/s", true, rate)],
     note: "journal {disk: true}: each event's row committed before it is delivered; compare with the 20 B row",
     siod: { try siod.inbound(url: url, server: server, n: count(200_000), size: 0, subscribers: 1, transport: "websocket", extra: #","journal":{"disk":true}"#) },

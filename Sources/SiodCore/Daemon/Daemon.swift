@@ -25,7 +25,7 @@ public struct DaemonConfiguration: Sendable {
     /// (`--max-journal-bytes`).
     public var maxJournalBytes: Int
 
-    public static let defaultMaxJournalBytes = 256 << 20
+    public static let defaultMaxJournalBytes = 64 << 20
 
     public init(
         listen: RPCServer.Listen, socketPath: String?, stateDirectory: String, configPath: String, configMustExist: Bool,

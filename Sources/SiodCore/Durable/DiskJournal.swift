@@ -64,14 +64,21 @@ final class DiskJournal: Sendable {
             }
             taken.withLockedValue { $0 = rows }
             let now = Self.now()
-            let insert = try db.cachedStatement(
-                sql: "INSERT OR REPLACE INTO journal(socket, seq, event, args, ackId, pid, offset, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            )
-            for row in rows {
-                try insert.execute(arguments: [
-                    socket, Int64(clamping: row.seq), row.event, row.argsText, row.ackId.map { Int64(clamping: $0) }, row.recovery?.pid,
-                    row.recovery?.offset, now,
-                ])
+            // Many rows per statement: per-statement work, not per-row, was the cost.
+            var start = 0
+            while start < rows.count {
+                let chunk = rows[start..<min(start + Self.rowsPerStatement, rows.count)]
+                let insert = try db.cachedStatement(sql: Self.insertSQL(rows: chunk.count))
+                var values: [(any DatabaseValueConvertible)?] = []
+                values.reserveCapacity(chunk.count * 8)
+                for row in chunk {
+                    values += [
+                        socket, Int64(clamping: row.seq), row.event, row.argsText, row.ackId.map { Int64(clamping: $0) }, row.recovery?.pid,
+                        row.recovery?.offset, now,
+                    ] as [(any DatabaseValueConvertible)?]
+                }
+                try insert.execute(arguments: StatementArguments(values))
+                start += chunk.count
             }
             try self.pruneIfDue(db, now: now)
         }, done: { _ in
@@ -84,6 +91,14 @@ final class DiskJournal: Sendable {
                 }
             }
         })
+    }
+
+    private static let rowsPerStatement = 64
+
+    /// `INSERT … VALUES (…), (…)` for `rows` rows (cached by the database per text).
+    private static func insertSQL(rows: Int) -> String {
+        "INSERT OR REPLACE INTO journal(socket, seq, event, args, ackId, pid, offset, at) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
     }
 
     /// At most once a second: the rows past `maxAge`, then the oldest past `maxBytes`.
