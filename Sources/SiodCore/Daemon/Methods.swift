@@ -244,6 +244,7 @@ extension Daemon {
     private func info(for caller: Caller) -> JSON {
         let counts = self.registry.counts(for: caller)
         let limits = self.configuration.limits
+        let commits = self.durable.commits.withLockedValue { $0 }
         func number(_ value: Int) -> JSON { .number(JSONNumber(value)) }
         return [
             "version": .string(SiodVersion.string),
@@ -270,6 +271,11 @@ extension Daemon {
                 "managers": number(counts.managers),
                 "subscriptions": number(self.subscriptions.count),
                 "journalBytes": number(self.registry.journals.heldBytes),
+            ],
+            "database": [
+                "path": .string(self.durable.path),
+                "transactions": number(commits.transactions),
+                "writes": number(commits.writes),
             ],
         ]
     }

@@ -142,15 +142,19 @@ final class DurableStore: Sendable {
             return !pending.lazyScheduled
         }
         guard schedule else { return }
-        MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .milliseconds(20)) {
-            let start = self.pending.withLockedValue { pending -> Bool in
-                pending.lazyScheduled = false
-                guard !pending.lazy.isEmpty, !pending.draining else { return false }
-                pending.draining = true
-                return true
-            }
-            if start { self.thread.submit { _ in self.drain() } }
+        MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .milliseconds(20)) { self.flushLazyWrites() }
+    }
+
+    /// Commits the lazy writes now unless a drain running will (`closing`: and refuses later
+    /// writes).
+    private func flushLazyWrites(closing: Bool = false) {
+        let start = self.pending.withLockedValue { pending -> Bool in
+            if closing { pending.closed = true } else { pending.lazyScheduled = false }
+            guard !pending.lazy.isEmpty, !pending.draining else { return false }
+            pending.draining = true
+            return true
         }
+        if start { self.thread.submit { _ in self.drain() } }
     }
 
     /// Commits what is pending, batch after batch, until nothing is.
@@ -192,13 +196,7 @@ final class DurableStore: Sendable {
     /// ``DurableStoreError/closed``.
     func close() {
         // The lazy writes go with the last transaction.
-        let lazy = self.pending.withLockedValue { pending -> Bool in
-            pending.closed = true
-            guard !pending.lazy.isEmpty, !pending.draining else { return false }
-            pending.draining = true
-            return true
-        }
-        if lazy { self.thread.submit { _ in self.drain() } }
+        self.flushLazyWrites(closing: true)
         // The drain job, if any, runs before this one on the single thread.
         let condition = ConditionLock(value: 0)
         self.thread.submit { _ in
