@@ -80,7 +80,7 @@ final class DiskJournal: Sendable {
                 try insert.execute(arguments: StatementArguments(values))
                 start += chunk.count
             }
-            try self.pruneIfDue(db, now: now)
+            try self.prune(db, added: rows.reduce(0) { $0 + $1.argsText.utf8.count + $1.event.utf8.count + 32 }, now: now)
         }, done: { _ in
             let rows = taken.withLockedValue { $0 }
             guard !rows.isEmpty else { return }
@@ -101,27 +101,71 @@ final class DiskJournal: Sendable {
             + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
     }
 
-    /// At most once a second: the rows past `maxAge`, then the oldest past `maxBytes`.
-    private func pruneIfDue(_ db: Database, now: Int64) throws {
-        let due = self.lastPrune.withLockedValue { last -> Bool in
-            guard now - last >= 1000 else { return false }
-            last = now
-            return true
+    /// What a row costs the `maxBytes` bound.
+    private static let rowBytesSQL = "length(args) + length(event) + 32"
+
+    /// The rows' bytes on disk, counted once from the table, then kept up to date (touched
+    /// only on the store's thread).
+    private let heldBytes = NIOLockedValueBox<Int?>(nil)
+
+    /// The oldest rows beyond `maxBytes` now; at most once a second, those past `maxAge`. Each
+    /// costs about the rows it deletes: the bytes are counted as rows are written, and the
+    /// age found from the oldest row on.
+    private func prune(_ db: Database, added: Int, now: Int64) throws {
+        var held: Int
+        if let known = self.heldBytes.withLockedValue({ $0 }) {
+            held = known + added
+        } else {
+            // The first time: counted from the table, the rows just written included.
+            held = try Int.fetchOne(
+                db, sql: "SELECT COALESCE(SUM(\(Self.rowBytesSQL)), 0) FROM journal WHERE socket = ?", arguments: [self.socket]
+            ) ?? 0
         }
-        guard due else { return }
-        if let maxAge = self.options.maxAge {
-            try db.execute(sql: "DELETE FROM journal WHERE socket = ? AND at < ?", arguments: [self.socket, now - maxAge])
+        if held > self.options.maxBytes {
+            // The oldest rows, a thousand at a time, until enough are found.
+            var freed = 0
+            var cutoff: Int64?
+            while held - freed > self.options.maxBytes {
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT seq, \(Self.rowBytesSQL) AS bytes FROM journal WHERE socket = ? AND seq > ? ORDER BY seq LIMIT 1000",
+                    arguments: [self.socket, cutoff ?? -1]
+                )
+                guard !rows.isEmpty else { break }
+                for row in rows where held - freed > self.options.maxBytes {
+                    freed += row["bytes"] as Int
+                    cutoff = row["seq"] as Int64
+                }
+            }
+            if let cutoff {
+                try db.execute(sql: "DELETE FROM journal WHERE socket = ? AND seq <= ?", arguments: [self.socket, cutoff])
+                held -= freed
+            }
         }
-        try db.execute(
-            sql: """
-                DELETE FROM journal WHERE socket = ?1 AND seq <= (
-                    SELECT seq FROM (
-                        SELECT seq, SUM(length(args) + length(event) + 32) OVER (ORDER BY seq DESC) AS total
-                        FROM journal WHERE socket = ?1)
-                    WHERE total > ?2 ORDER BY seq DESC LIMIT 1)
-                """,
-            arguments: [self.socket, self.options.maxBytes]
-        )
+        if let maxAge = self.options.maxAge, self.lastPrune.withLockedValue({ last in
+            defer { if now - last >= 1000 { last = now } }
+            return now - last >= 1000
+        }) {
+            // Rows are in `seq` order and so in time order: the old ones are a prefix.
+            var cutoff: Int64?
+            var freed = 0
+            scan: while true {
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT seq, at, \(Self.rowBytesSQL) AS bytes FROM journal WHERE socket = ? AND seq > ? ORDER BY seq LIMIT 1000",
+                    arguments: [self.socket, cutoff ?? -1]
+                )
+                for row in rows {
+                    guard (row["at"] as Int64) < now - maxAge else { break scan }
+                    freed += row["bytes"] as Int
+                    cutoff = row["seq"] as Int64
+                }
+                if rows.count < 1000 { break }
+            }
+            if let cutoff {
+                try db.execute(sql: "DELETE FROM journal WHERE socket = ? AND seq <= ?", arguments: [self.socket, cutoff])
+                held -= freed
+            }
+        }
+        self.heldBytes.withLockedValue { $0 = held }
     }
 
     /// Rows after `seq`, oldest first, at most `limit`, read on the store's thread (after every
