@@ -152,6 +152,7 @@ final class Registry: Sendable {
                     journal: self.journals.journal(for: request.key, limits: request.journal, disk: request.diskJournal)
                 )
                 named.outboxBox.withLockedValue { $0 = self.makeOutbox(for: named, on: manager.eventLoop) }
+                named.journal.loop.withLockedValue { $0 = manager.eventLoop }
                 forwarder.named.withLockedValue { $0 = named }
                 return .success((named, machine.opened(named, plan: plan)))
             } catch {

@@ -1,6 +1,7 @@
 import GRDB
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
 import SioProtocol
 import Synchronization
 
@@ -42,9 +43,19 @@ final class SocketJournal: Sendable {
         if now { body() }
     }
 
-    /// The reservation is on disk: what waited runs, in order, and only then does the journal
-    /// take events directly (what arrives meanwhile waits its turn).
+    /// The event loop its socket's events come on (set when the socket is opened): what
+    /// waited for the reservation runs there, not on the store's thread.
+    let loop = NIOLockedValueBox<(any EventLoop)?>(nil)
+
+    /// The reservation is on disk: what waited runs, in order, on the socket's loop, and only
+    /// then does the journal take events directly. On that loop no event can come in between:
+    /// events arrive there too.
     fileprivate func markReserved() {
+        guard let loop = self.loop.withLockedValue({ $0 }) else { return self.runWaiting() }
+        loop.execute { self.runWaiting() }
+    }
+
+    private func runWaiting() {
         while true {
             let batch = self.reservation.withLockedValue { reservation -> [@Sendable () -> Void] in
                 if reservation.waiting.isEmpty {
