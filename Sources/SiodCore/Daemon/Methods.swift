@@ -159,47 +159,58 @@ extension Daemon {
             return
         }
 
+        let emit = PlainEmit(named: named, event: event, args: args, ack: ack, timeout: timeout, volatile: volatile, compress: compress)
+        // Behind the socket's durable emits not yet on the wire, if it has any.
+        guard let outbox = named.outbox, outbox.isInUse else { return emit.send(reply) }
         // Once a plain emit waiting behind durable ones is answered (buffered, or dropped if
         // volatile), its later send answers nothing.
         let answered = NIOLockedValueBox(false)
-        let send: @Sendable () -> Void
-        if ack {
-            send = {
-                named.socket.emitWithAck(event, EventArguments(args), timeout: timeout.map { .milliseconds($0) }, compress: compress) { result in
-                    switch result {
-                    case .success(let arguments):
-                        named.mutable.withLockedValue { $0.sent += 1 }
-                        reply.answer(Result { () throws(RPCError) in ["args": try Self.values(arguments)] })
-                    case .failure(let error):
-                        reply.fail(RPCError(error, socket: named.key.name, timeout: timeout ?? named.request.ackTimeout))
-                    }
-                }
-            }
-        } else {
-            send = {
-                named.socket.emit(event, EventArguments(args), volatile: volatile, compress: compress) { result in
-                    if answered.withLockedValue({ $0 }) { return }
+        outbox.plain({ emit.send(reply, unless: answered) }) {
+            // With `ack`, the answer is the server's ack, whenever it comes.
+            guard !ack else { return true }
+            answered.withLockedValue { $0 = true }
+            reply.succeed(volatile ? Self.dropped : Self.buffered)
+            return !volatile
+        }
+    }
+
+    /// A plain (not durable) `socket.emit`, sent now or once the outbox lets it.
+    private struct PlainEmit: Sendable {
+        let named: NamedSocket
+        let event: String
+        let args: [JSON]
+        let ack: Bool
+        let timeout: Int64?
+        let volatile: Bool
+        let compress: Bool
+
+        /// Hands it to the socket; `reply` gets the status or the ack, unless `answered` says
+        /// the client was answered already.
+        func send(_ reply: RPCReply, unless answered: NIOLockedValueBox<Bool>? = nil) {
+            let named = self.named
+            guard self.ack else {
+                named.socket.emit(self.event, EventArguments(self.args), volatile: self.volatile, compress: self.compress) { result in
+                    if answered?.withLockedValue({ $0 }) == true { return }
                     switch result {
                     case .success(let status):
                         if status != .dropped { named.mutable.withLockedValue { $0.sent += 1 } }
-                        reply.succeed(Self.emitResult(status))
+                        reply.succeed(Daemon.emitResult(status))
                     case .failure(let error):
                         reply.fail(RPCError(error, socket: named.key.name, timeout: nil))
                     }
                 }
+                return
             }
-        }
-        // Behind the socket's durable emits not yet on the wire, if it has any.
-        if let outbox = named.outbox, outbox.isInUse {
-            outbox.plain(send) {
-                // With `ack`, the answer is the server's ack, whenever it comes.
-                guard !ack else { return true }
-                answered.withLockedValue { $0 = true }
-                reply.succeed(volatile ? Self.dropped : Self.buffered)
-                return !volatile
+            let timeout = self.timeout
+            named.socket.emitWithAck(self.event, EventArguments(self.args), timeout: timeout.map { .milliseconds($0) }, compress: self.compress) { result in
+                switch result {
+                case .success(let arguments):
+                    named.mutable.withLockedValue { $0.sent += 1 }
+                    reply.answer(Result { () throws(RPCError) in ["args": try Daemon.values(arguments)] })
+                case .failure(let error):
+                    reply.fail(RPCError(error, socket: named.key.name, timeout: timeout ?? named.request.ackTimeout))
+                }
             }
-        } else {
-            send()
         }
     }
 
@@ -224,7 +235,7 @@ extension Daemon {
     }
 
     /// `socket.emit`'s results, built once.
-    private static func emitResult(_ status: EmitStatus) -> JSON {
+    fileprivate static func emitResult(_ status: EmitStatus) -> JSON {
         switch status {
         case .sent: Self.sent
         case .buffered: Self.buffered
@@ -287,7 +298,7 @@ extension Daemon {
     }
 
     /// Ack arguments as a JSON array (binary as `{"$binary":…}` when written).
-    private static func values(_ arguments: EventArguments) throws(RPCError) -> JSON {
+    fileprivate static func values(_ arguments: EventArguments) throws(RPCError) -> JSON {
         do { return .array(try arguments.values()) } catch {
             throw .internalError("the server's ack is not valid JSON: \(error)")
         }
