@@ -24,11 +24,16 @@ through the proxy or siod) once the load has stopped.
 """
 import argparse
 import asyncio
+import os
 import sys
 from collections import Counter
 
 import socketio
 from aiohttp import web
+
+# The fixtures' way of serving (Tests/TestSupport/Fixtures/serving.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../Tests/TestSupport/Fixtures"))
+from serving import read_whole_posts, serve  # noqa: E402
 
 try:
     import uvloop
@@ -41,31 +46,8 @@ parser.add_argument("--ping-interval", type=float, default=10)
 parser.add_argument("--ping-timeout", type=float, default=10)
 options = parser.parse_args()
 
-# python-engineio's aiohttp driver reads a polling POST with one StreamReader.read(length),
-# which returns what is buffered, not `length` bytes: a large POST (a buffer flushed after a
-# reconnect) would be cut and its events lost through no fault of siod's (docs/quirks.md).
-from engineio.async_drivers import aiohttp as engineio_aiohttp  # noqa: E402
-
-
-class WholeBody:
-    def __init__(self, content):
-        self.content = content
-
-    async def read(self, length=-1):
-        return await (self.content.read() if length < 0 else self.content.readexactly(length))
-
-
-_translate = engineio_aiohttp.translate_request
-
-
-def _translate_whole(request):
-    environ = _translate(request)
-    environ["wsgi.input"] = WholeBody(request.content)
-    return environ
-
-
-engineio_aiohttp.translate_request = _translate_whole
-engineio_aiohttp._async["translate_request"] = _translate_whole
+# Large polling POSTs (a buffer flushed after a reconnect) are read whole.
+read_whole_posts()
 
 sio = socketio.AsyncServer(
     async_mode="aiohttp",
@@ -172,18 +154,7 @@ async def soak_stats(request):
 app.router.add_get("/soak-stats", soak_stats)
 
 
-async def main():
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", options.port)
-    await site.start()
-    print(f"PORT {site._server.sockets[0].getsockname()[1]}", flush=True)
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, sys.stdin.read)
-    await runner.cleanup()
-
-
 if uvloop is not None:
-    uvloop.run(main())
+    uvloop.run(serve(app, options.port))
 else:
-    asyncio.run(main())
+    asyncio.run(serve(app, options.port))

@@ -10,6 +10,7 @@ are tunnelled both ways. Anything but CONNECT is answered 405.
 import argparse
 import asyncio
 import sys
+from serving import announce, stdin_closed
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--port", type=int, default=0)
@@ -64,10 +65,8 @@ async def handle(reader, writer):
 
 async def main():
     server = await asyncio.start_server(handle, "127.0.0.1", options.port)
-    port = server.sockets[0].getsockname()[1]
-    print(f"PORT {port}", flush=True)
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, sys.stdin.read)
+    announce(server.sockets[0].getsockname()[1])
+    await stdin_closed()
     server.close()
 
 

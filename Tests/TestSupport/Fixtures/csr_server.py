@@ -32,6 +32,7 @@ import sys
 import uuid
 
 from aiohttp import WSMsgType, web
+from serving import serve
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--port", type=int, default=0)
@@ -149,15 +150,7 @@ async def socket_io(request):
 async def main():
     app = web.Application()
     app.router.add_get("/socket.io/", socket_io)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", options.port)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    print(f"PORT {port}", flush=True)
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, sys.stdin.read)
-    await runner.cleanup()
+    await serve(app, options.port)
 
 
 asyncio.run(main())

@@ -9,6 +9,7 @@ import json
 import sys
 
 from aiohttp import web
+from serving import serve
 
 
 async def socket_io(request):
@@ -37,12 +38,7 @@ async def socket_io(request):
 async def main():
     app = web.Application()
     app.router.add_get("/socket.io/", socket_io)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    print(f"PORT {site._server.sockets[0].getsockname()[1]}", flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    await serve(app)
 
 
 asyncio.run(main())

@@ -29,6 +29,7 @@ import sys
 import uuid
 
 from aiohttp import WSMsgType, web
+from serving import serve
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--port", type=int, default=0)
@@ -230,13 +231,7 @@ async def engine_io(request):
 async def main():
     app = web.Application()
     app.router.add_route("*", "/socket.io/", engine_io)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", options.port)
-    await site.start()
-    print(f"PORT {site._server.sockets[0].getsockname()[1]}", flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    await runner.cleanup()
+    await serve(app, options.port)
 
 
 asyncio.run(main())

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 
 import socketio
 from aiohttp import web
+from serving import read_whole_posts, serve
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--port", type=int, default=0)
@@ -30,24 +31,7 @@ parser.add_argument("--read-whole-posts", action="store_true")
 options = parser.parse_args()
 
 if options.read_whole_posts:
-    from engineio.async_drivers import aiohttp as engineio_aiohttp
-
-    class WholeBody:
-        def __init__(self, content):
-            self.content = content
-
-        async def read(self, length=-1):
-            return await (self.content.read() if length < 0 else self.content.readexactly(length))
-
-    translate = engineio_aiohttp.translate_request
-
-    def translate_whole(request):
-        environ = translate(request)
-        environ["wsgi.input"] = WholeBody(request.content)
-        return environ
-
-    engineio_aiohttp.translate_request = translate_whole
-    engineio_aiohttp._async["translate_request"] = translate_whole
+    read_whole_posts()
 
 sio = socketio.AsyncServer(
     async_mode="aiohttp",
@@ -176,16 +160,4 @@ async def slow_connect(sid, environ, auth):
     await asyncio.sleep(3600)
 
 
-async def main():
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", options.port)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    print(f"PORT {port}", flush=True)
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, sys.stdin.read)
-    await runner.cleanup()
-
-
-asyncio.run(main())
+asyncio.run(serve(app, options.port))

@@ -22,6 +22,7 @@ import sys
 import aiohttp
 import socketio
 from aiohttp import web
+from serving import serve
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--port", type=int, default=0)
@@ -138,14 +139,7 @@ async def main():
     )
     balancer = web.Application()
     balancer.router.add_route("*", "/{tail:.*}", balance)
-    runner = web.AppRunner(balancer)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", options.port)
-    await site.start()
-    print(f"PORT {site._server.sockets[0].getsockname()[1]}", flush=True)
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, sys.stdin.read)
-    await runner.cleanup()
+    await serve(balancer, options.port)
     await session.close()
     await node_runner.cleanup()
 

@@ -26,6 +26,7 @@ import sys
 
 import socketio
 from aiohttp import web
+from serving import serve
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--port", type=int, default=0)
@@ -95,16 +96,4 @@ async def peer_cert(sid):
     return dict(x[0] for x in cert["subject"]).get("commonName")
 
 
-async def main():
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", options.port, ssl_context=context)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    print(f"PORT {port}", flush=True)
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, sys.stdin.read)
-    await runner.cleanup()
-
-
-asyncio.run(main())
+asyncio.run(serve(app, options.port, ssl_context=context))
