@@ -546,8 +546,10 @@ public struct NamespaceStateMachine: Sendable {
     /// `emitEvent`; docs/quirks.md #20, kept: the offset stays in the arguments delivered. An event
     /// carrying an ack id has none: the reference's last argument is then the ack function.
     private mutating func deliver(_ event: IncomingEvent, into actions: inout [Action]) {
-        if self.pid != nil, event.ackId == nil, let offset = event.arguments.lastStringArgument {
+        var event = event
+        if let pid = self.pid, event.ackId == nil, let offset = event.arguments.lastStringArgument {
             self.offset = offset
+            event.recovery = RecoveryPoint(pid: pid, offset: offset)
         }
         actions.append(.event(.event(event)))
     }

@@ -31,11 +31,27 @@ public struct IncomingEvent: Sendable, Hashable {
     public var arguments: EventArguments
     /// Set when the server waits for an ack: answer with this id.
     public var ackId: UInt64?
+    /// With a server that recovers sessions: the session and this event's offset, what a
+    /// client that has handled the event would recover from (set by ``NamespaceStateMachine``).
+    public var recovery: RecoveryPoint?
 
-    public init(name: EventName, arguments: EventArguments, ackId: UInt64? = nil) {
+    public init(name: EventName, arguments: EventArguments, ackId: UInt64? = nil, recovery: RecoveryPoint? = nil) {
         self.name = name
         self.arguments = arguments
         self.ackId = ackId
+        self.recovery = recovery
+    }
+}
+
+/// A point to recover a session from (socket.io-protocol § Connection state recovery): the
+/// server's private session id and the offset of an event.
+public struct RecoveryPoint: Sendable, Hashable {
+    public var pid: String
+    public var offset: String
+
+    public init(pid: String, offset: String) {
+        self.pid = pid
+        self.offset = offset
     }
 }
 

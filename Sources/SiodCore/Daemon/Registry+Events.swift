@@ -75,10 +75,7 @@ extension Registry {
         let name = message.name.description
         if let disk = named.journal.disk {
             // Published once on disk, with its recovery offset (the same row).
-            var recovery: SocketRecord.Recovery?
-            if message.ackId == nil, let pid = named.socket.recovery?.pid, let offset = message.arguments.lastStringArgument {
-                recovery = .init(pid: pid, offset: offset)
-            }
+            let recovery = message.recovery.map { SocketRecord.Recovery(pid: $0.pid, offset: $0.offset) }
             named.journal.recordDurably(event: name, arguments: message.arguments, ackId: message.ackId, recovery: recovery, disk: disk) { seq in
                 self.subscriptions.publishEvent(socket: named, event: name, arguments: message.arguments, ackId: message.ackId, seq: seq)
             }
@@ -90,8 +87,8 @@ extension Registry {
         // Connection state recovery: a persistent socket's offset is saved within 100 ms (one
         // state write for all the events meanwhile), so that a restart after a crash asks the
         // server for little it already delivered.
-        if named.isPersistent, message.ackId == nil, let pid = named.socket.recovery?.pid, let offset = message.arguments.lastStringArgument {
-            self.save(self.machine.withLockedValue { $0.recoveryChanged(.init(pid: pid, offset: offset), of: named.key) })
+        if named.isPersistent, let point = message.recovery {
+            self.save(self.machine.withLockedValue { $0.recoveryChanged(.init(pid: point.pid, offset: point.offset), of: named.key) })
         }
     }
 

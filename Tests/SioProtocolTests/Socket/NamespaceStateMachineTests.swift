@@ -359,10 +359,32 @@ extension NamespaceStateMachineTests {
         var socket = NamespaceStateMachine(namespace: "/", recovery: (pid: "P", offset: "OFF1"))
         _ = socket.connect(managerOpen: true)
         _ = socket.received(try self.reply(#"0{"sid":"s1","pid":"P"}"#))
-        _ = socket.received(try self.reply(#"27["question","not-an-offset"]"#))
+        let asked = socket.received(try self.reply(#"27["question","not-an-offset"]"#))
         #expect(socket.offset == "OFF1", "the reference's last argument is then the ack function")
         _ = socket.received(try self.reply(#"2["foo","OFF2"]"#))
         #expect(socket.offset == "OFF2")
+        guard case .event(.event(let question))? = asked.last else { Issue.record("\(asked)"); return }
+        #expect(question.recovery == nil)
+    }
+
+    @Test func recovery_eachEventCarriesItsOwnPoint_whenTheServerRecovers() throws {
+        var socket = NamespaceStateMachine(namespace: "/")
+        _ = socket.connect(managerOpen: true)
+        _ = socket.received(try self.reply(#"0{"sid":"s1"}"#))
+        let plain = socket.received(try self.reply(#"2["foo","not-an-offset"]"#))
+        guard case .event(.event(let unrecovered))? = plain.last else { Issue.record("\(plain)"); return }
+        #expect(unrecovered.recovery == nil, "no pid: the server does not recover sessions")
+        var recovering = NamespaceStateMachine(namespace: "/")
+        _ = recovering.connect(managerOpen: true)
+        _ = recovering.received(try self.reply(#"0{"sid":"s1","pid":"P"}"#))
+        let first = recovering.received(try self.reply(#"2["foo","O1"]"#))
+        let second = recovering.received(try self.reply(#"2["bar",1,"O2"]"#))
+        guard case .event(.event(let one))? = first.last, case .event(.event(let two))? = second.last else {
+            Issue.record("\(first) \(second)")
+            return
+        }
+        #expect(one.recovery == RecoveryPoint(pid: "P", offset: "O1"))
+        #expect(two.recovery == RecoveryPoint(pid: "P", offset: "O2"))
     }
 }
 
