@@ -150,10 +150,14 @@ extension SiodUnderTest {
     }
 
     /// Outbound: `n` pipelined `socket.emit` (at most `window` in flight, siod's default
-    /// per-client limit), then a `flush` with ack that the server answers with its count.
-    func outbound(url: String, server: Int32, n: Int, window: Int = 64) throws -> Sample {
-        let name = self.name("out")
-        let control = try self.openConnected(name, url: url, transport: "websocket")
+    /// per-client limit), then a `flush` with ack that the server answers with its count. With
+    /// `durable`, the socket's emits are durable: each is answered `queued` once on disk, and the
+    /// flush goes out behind them all. The control connection keeps no subscription, as an
+    /// emitting process that does not watch `socket.delivered` would.
+    func outbound(url: String, server: Int32, n: Int, window: Int = 64, durable: Bool = false) throws -> Sample {
+        let name = self.name(durable ? "dur" : "out")
+        let control = try self.openConnected(name, url: url, transport: "websocket", extra: durable ? #","durable":true"# : "")
+        _ = try control.call("events.unsubscribe", #"{"subscription":\#(self.lastSubscription)}"#, id: 4)
         let slots = DispatchSemaphore(value: window)
         let error = Array(#""error""#.utf8)
         var seen = 0
@@ -169,38 +173,9 @@ extension SiodUnderTest {
             control.send(#"{"jsonrpc":"2.0","id":\#(i + 10),"method":"socket.emit","params":{"socket":"\#(name)","event":"sink","args":[{"n":\#(i)}]}}"# + "\n")
         }
         try reading.wait("outbound")
-        let flushed = try control.call("socket.emit", #"{"socket":"\#(name)","event":"flush","ack":true}"#, id: 5)
-        let elapsed = now() - start
-        guard flushed.contains(#""args":[\#(n)]"#) else { throw BenchError("outbound: the server counted \(flushed)") }
-        return Sample(rate: Double(n) / elapsed, clientCPU: cpuSeconds(self.pid) - siodCPU, serverCPU: cpuSeconds(server) - serverCPU, seconds: elapsed)
-    }
-
-    /// Durable outbound: `n` pipelined `socket.emit {durable: true}` (at most `window` in
-    /// flight), measured until every one is answered `queued` and the server has them all (a
-    /// `flush` with ack, which goes out behind them). The control connection drops its
-    /// subscription first, as an emitting process that does not watch `socket.delivered` would.
-    func durableOutbound(url: String, server: Int32, n: Int, window: Int = 64) throws -> Sample {
-        let name = self.name("dur")
-        let control = try self.openConnected(name, url: url, transport: "websocket", extra: #","durable":true"#)
-        _ = try control.call("events.unsubscribe", #"{"subscription":\#(self.lastSubscription)}"#, id: 4)
-        let slots = DispatchSemaphore(value: window)
-        let error = Array(#""error""#.utf8)
-        var answers = 0
-        let reading = BackgroundReader(control) { line in
-            if line.contains(error) { throw BenchError(String(decoding: line, as: UTF8.self)) }
-            answers += 1
-            slots.signal()
-            return answers < n
-        }
-        let (siodCPU, serverCPU, start) = (cpuSeconds(self.pid), cpuSeconds(server), now())
-        for i in 0..<n {
-            slots.wait()
-            control.send(#"{"jsonrpc":"2.0","id":\#(i + 10),"method":"socket.emit","params":{"socket":"\#(name)","event":"sink","args":[{"n":\#(i)}]}}"# + "\n")
-        }
-        try reading.wait("durable outbound")
         let flushed = try control.call("socket.emit", #"{"socket":"\#(name)","event":"flush","ack":true,"durable":false}"#, id: 5)
         let elapsed = now() - start
-        guard flushed.contains(#""args":[\#(n)]"#) else { throw BenchError("durable outbound: the server counted \(flushed)") }
+        guard flushed.contains(#""args":[\#(n)]"#) else { throw BenchError("outbound: the server counted \(flushed)") }
         return Sample(rate: Double(n) / elapsed, clientCPU: cpuSeconds(self.pid) - siodCPU, serverCPU: cpuSeconds(server) - serverCPU, seconds: elapsed)
     }
 

@@ -257,7 +257,7 @@ measure([("outbound ws, pipelined emits", "/s", true, rate)],
     python: { try pythonRun(["outbound", url, String(count(50_000)), "websocket"]) })
 measure([("outbound ws, durable emits pipelined (64 in flight)", "/s", true, rate)],
     note: "each on disk before it is answered, sent with an ack request, deleted when acked; compare with the pipelined row",
-    siod: { try siod.durableOutbound(url: url, server: server, n: count(100_000)) }, python: nil)
+    siod: { try siod.outbound(url: url, server: server, n: count(100_000), durable: true) }, python: nil)
 measure([("outbound, siodctl emit in a shell loop", "/s", true, rate)], reps: min(reps, 3),
     siod: { try siod.outboundThroughSiodctl(url: url, server: server, siodctl: siodctlPath, n: smoke ? 3 : 200) }, python: nil)
 

@@ -113,12 +113,7 @@ struct DurableOutboxTests {
         defer { proxy.stop() }
         let siod = try await SiodProcess(in: scratch, arguments: ["--max-requests-per-client", "1000"])
         let client = try RPCLineClient(path: siod.socket, timeoutSeconds: 20)
-        try client.call("events.subscribe", ["sockets": ["mix"], "events": []])
-        try client.call("socket.open", [
-            "socket": "mix", "url": .string(proxy.url), "transports": ["websocket"], "timeout": 2000,
-            "reconnectionDelay": 100, "reconnectionDelayMax": 200,
-        ])
-        try client.waitConnected("mix")
+        try client.openConnected("mix", url: proxy.url, ["timeout": 2000, "reconnectionDelay": 100, "reconnectionDelayMax": 200])
         // Cut while emitting: the durable ones wait for the next connection, the plain ones
         // behind them wait too.
         var lines = ""
@@ -192,11 +187,7 @@ struct DurableOutboxTests {
         defer { server.stop() }
         let siod = try await SiodProcess(in: scratch)
         let client = try RPCLineClient(path: siod.socket, timeoutSeconds: 20)
-        try client.call("events.subscribe", ["sockets": ["f"], "events": []])
-        try client.call("socket.open", [
-            "socket": "f", "url": .string(server.url), "transports": ["websocket"], "ackTimeout": 200, "retries": 1,
-        ])
-        try client.waitConnected("f")
+        try client.openConnected("f", url: server.url, ["ackTimeout": 200, "retries": 1])
         // python-socketio acks nothing for an event it has no handler for.
         let queued = try client.call("socket.emit", ["socket": "f", "event": "nobody-handles-this", "durable": true]).objectValue
         let id = try #require(queued?["outboxId"])

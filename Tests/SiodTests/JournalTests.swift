@@ -19,14 +19,6 @@ struct JournalTests {
         return (seq, n)
     }
 
-    private static func open(_ client: RPCLineClient, _ name: String, _ server: PythonServer, _ extra: JSONObject = [:]) throws {
-        var params: JSONObject = ["socket": .string(name), "url": .string(server.url), "transports": ["websocket"]]
-        params.members += extra.members
-        try client.call("events.subscribe", ["sockets": [.string(name)], "events": []])
-        try client.call("socket.open", .object(params))
-        try client.waitConnected(name)
-    }
-
     /// Room for the whole firehose in each client's queue: the test's own reader (a debug
     /// build parsing every line) is slower than the server, and a lagging reader is not what
     /// is tested here.
@@ -38,7 +30,7 @@ struct JournalTests {
         defer { server.stop() }
         let siod = try await SiodProcess(in: scratch, arguments: Self.roomy)
         let live = try RPCLineClient(path: siod.socket, timeoutSeconds: 20)
-        try Self.open(live, "fire", server, ["journal": ["events": 100_000]])
+        try live.openConnected("fire", url: server.url, ["journal": ["events": 100_000]])
         try live.call("events.subscribe", ["sockets": ["fire"], "events": ["tick"]])
         let total = 20_000
         try live.call("socket.emit", ["socket": "fire", "event": "count", "args": [.number(JSONNumber(total))]])
@@ -85,7 +77,7 @@ struct JournalTests {
         defer { server.stop() }
         let siod = try await SiodProcess(in: scratch)
         let client = try RPCLineClient(path: siod.socket, timeoutSeconds: 20)
-        try Self.open(client, "small", server, ["journal": ["events": 10]])
+        try client.openConnected("small", url: server.url, ["journal": ["events": 10]])
         try client.call("events.subscribe", ["sockets": ["small"], "events": ["tick"]])
         try client.call("socket.emit", ["socket": "small", "event": "count", "args": [30]])
         var lastSeq = 0
@@ -119,7 +111,7 @@ struct JournalTests {
         defer { server.stop() }
         let siod = try await SiodProcess(in: scratch, arguments: Self.roomy)
         let control = try RPCLineClient(path: siod.socket, timeoutSeconds: 20)
-        try Self.open(control, "feed", server, ["journal": ["events": 100_000]])
+        try control.openConnected("feed", url: server.url, ["journal": ["events": 100_000]])
         let total = 20_000
         var seen: [Int: Int] = [:]
         var uncommitted = 0
@@ -178,7 +170,7 @@ struct JournalTests {
             let siod = try await SiodProcess(in: scratch, name: "siod\(round)", stateDirectory: state)
             let client = try RPCLineClient(path: siod.socket, timeoutSeconds: 20)
             if round == 0 {
-                try Self.open(client, "keep", server, ["lifetime": "persistent"])
+                try client.openConnected("keep", url: server.url, ["lifetime": "persistent"])
             } else {
                 try client.call("events.subscribe", ["sockets": ["keep"], "events": []])
                 try client.waitConnected("keep")
@@ -209,7 +201,7 @@ struct JournalTests {
         let state = scratch.path + "/state"
         var siod = try await SiodProcess(in: scratch, stateDirectory: state)
         var client = try RPCLineClient(path: siod.socket, timeoutSeconds: 20)
-        try Self.open(client, "disk", server, ["lifetime": "persistent", "journal": ["events": 5, "disk": true]])
+        try client.openConnected("disk", url: server.url, ["lifetime": "persistent", "journal": ["events": 5, "disk": true]])
         try client.call("events.subscribe", ["sockets": ["disk"], "events": ["tick"]])
         try client.call("socket.emit", ["socket": "disk", "event": "count", "args": [30]])
         var before: [Int] = []
@@ -330,7 +322,7 @@ struct JournalTests {
         let siod = try await SiodProcess(in: scratch)
         let env = ["SIOD_SOCKET": siod.socket]
         let client = try RPCLineClient(path: siod.socket, timeoutSeconds: 20)
-        try Self.open(client, "ctl", server)
+        try client.openConnected("ctl", url: server.url)
         let emitted = try await runCommand(Built.siodctl, ["emit", "ctl", "echo", #""x""#, "--durable"], environment: env)
         #expect(emitted.status == 0 && emitted.out.hasPrefix(#"{"status":"queued","outboxId":"#), "\(emitted.out) \(emitted.err)")
         let outbox = try await runCommand(Built.siodctl, ["outbox", "ctl"], environment: env)

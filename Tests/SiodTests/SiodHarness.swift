@@ -225,6 +225,16 @@ final class RPCLineClient: @unchecked Sendable {
     /// Drops the notifications kept so far.
     func forgetNotifications() { self.notifications.removeAll() }
 
+    /// Subscribes to socket `name`'s lifecycle, opens it on `url` (websocket only, with
+    /// `extra` options) and returns once it is connected.
+    func openConnected(_ name: String, url: String, _ extra: JSONObject = [:]) throws {
+        var params: JSONObject = ["socket": .string(name), "url": .string(url), "transports": ["websocket"]]
+        params.members += extra.members
+        try self.call("events.subscribe", ["sockets": [.string(name)], "events": []])
+        try self.call("socket.open", .object(params))
+        try self.waitConnected(name)
+    }
+
     /// Returns once socket `name` is connected (this client must be subscribed to it).
     func waitConnected(_ name: String) throws {
         if try self.call("socket.status", ["socket": .string(name)]).objectValue?["connected"] == true { return }

@@ -137,49 +137,58 @@ final class Subscriptions: Sendable {
         let estimate = Notifications.argsTextSize(arguments) + event.utf8.count + 160
         let fits = subscribers.contains { estimate <= $0.connection.limits.maxQueuedNotificationBytes }
         let argsText = fits ? Notifications.argsText(arguments) : []
-        // Everything after the subscription id is the same for every subscriber that names the
-        // socket alike (its owner and siod's other users, by name; admins and shared users
-        // of another owner's socket, qualified): built once for each.
         func tail(naming socket: String) -> [UInt8] {
             Self.eventTail(socket: socket, event: event, argsText: argsText, ackId: ackId, seq: seq, outgoing: outgoing)
         }
-        var last: (socket: String, tail: [UInt8])?
         let method = outgoing ? "socket.outgoing" : "socket.event"
-        for subscription in subscribers {
-            let socket = named.key.display(for: subscription.caller)
-            let limits = subscription.connection.limits
-            guard fits else {
-                self.lagged(subscription, socket: socket, method: method, seq: seq, outgoing: outgoing, bytes: estimate)
-                continue
+        let position = Position(name: outgoing ? "outSeq" : "seq", value: seq)
+        guard fits else {
+            for subscription in subscribers {
+                self.lagged(subscription, socket: named.key.display(for: subscription.caller), method: method, position: position, bytes: estimate)
             }
-            if last?.socket != socket { last = (socket, tail(naming: socket)) }
-            self.send(method: method, subscription: subscription, socket: socket, tail: last?.tail ?? [], seq: seq, outgoing: outgoing)
+            return
         }
+        self.sendEach(subscribers, of: named, method: method, position: position, tail: tail(naming:))
     }
 
     /// `socket.delivered {outboxId, args}` to the subscribers of `socket`, its line built from
-    /// the ack's text (no tree), once for each way of naming the socket.
+    /// the ack's text (no tree).
     func publishDelivered(socket named: NamedSocket, outboxId: Int64, args: EventArguments) {
         let subscribers = self.subscribers(of: named)
         guard !subscribers.isEmpty else { return }
         let argsText = Notifications.argsText(args)
+        let position = Position(name: "outboxId", value: UInt64(clamping: outboxId))
+        self.sendEach(subscribers, of: named, method: "socket.delivered", position: position) { socket in
+            var tail: [UInt8] = #","socket":"#.utf8 + []
+            JSON.string(socket).write(to: &tail)
+            tail += #","outboxId":"#.utf8
+            tail += String(outboxId).utf8
+            tail += #","args":"#.utf8
+            tail += argsText
+            tail += "}".utf8
+            return tail
+        }
+    }
+
+    /// What a notification is about, as `events.lagged` names it when it cannot be queued:
+    /// `seq`, `outSeq` or `outboxId`.
+    struct Position {
+        let name: String
+        let value: UInt64
+    }
+
+    /// Sends `method` to each of `subscribers`. Everything after the subscription id, `tail`,
+    /// is the same for every subscriber that names the socket alike (its owner and siod's
+    /// other users, by name; admins and shared users of another owner's socket, qualified):
+    /// built once for each.
+    private func sendEach(
+        _ subscribers: [Subscription], of named: NamedSocket, method: String, position: Position, tail: (String) -> [UInt8]
+    ) {
         var last: (socket: String, tail: [UInt8])?
         for subscription in subscribers {
             let socket = named.key.display(for: subscription.caller)
-            if last?.socket != socket {
-                var tail: [UInt8] = #","socket":"#.utf8 + []
-                JSON.string(socket).write(to: &tail)
-                tail += #","outboxId":"#.utf8
-                tail += String(outboxId).utf8
-                tail += #","args":"#.utf8
-                tail += argsText
-                tail += "}".utf8
-                last = (socket, tail)
-            }
-            var params: [UInt8] = #"{"subscription":"#.utf8 + []
-            params += String(subscription.id).utf8
-            params += last?.tail ?? []
-            subscription.connection.notify(line: RPCNotification.line(method: "socket.delivered", paramsText: params))
+            if last?.socket != socket { last = (socket, tail(socket)) }
+            self.send(method: method, subscription: subscription, socket: socket, tail: last?.tail ?? [], position: position)
         }
     }
 
@@ -204,10 +213,10 @@ final class Subscriptions: Sendable {
         return tail
     }
 
-    /// Queues one `socket.event` (or `socket.outgoing`) line for `subscription`; one larger
-    /// than the client's whole queue is not queued but said (its seq and size), so that the
-    /// consumer knows what it lost.
-    private func send(method: String, subscription: Subscription, socket: String, tail: [UInt8], seq: UInt64, outgoing: Bool) {
+    /// Queues one notification line for `subscription`; one larger than the client's whole
+    /// queue is not queued but said (its position and size), so that the consumer knows what
+    /// it lost.
+    private func send(method: String, subscription: Subscription, socket: String, tail: [UInt8], position: Position) {
         var params: [UInt8] = []
         params.reserveCapacity(tail.count + 24)
         params += #"{"subscription":"#.utf8
@@ -215,7 +224,7 @@ final class Subscriptions: Sendable {
         params += tail
         let line = RPCNotification.line(method: method, paramsText: params)
         guard line.count <= subscription.connection.limits.maxQueuedNotificationBytes else {
-            self.lagged(subscription, socket: socket, method: method, seq: seq, outgoing: outgoing, bytes: line.count)
+            self.lagged(subscription, socket: socket, method: method, position: position, bytes: line.count)
             return
         }
         subscription.connection.notify(line: line)
@@ -253,7 +262,7 @@ final class Subscriptions: Sendable {
                         let tail = Self.eventTail(
                             socket: socket, event: row.event, argsText: Array(row.argsText.utf8), ackId: row.ackId, seq: row.seq, outgoing: false
                         )
-                        self.send(method: "socket.event", subscription: subscription, socket: socket, tail: tail, seq: row.seq, outgoing: false)
+                        self.send(method: "socket.event", subscription: subscription, socket: socket, tail: tail, position: Position(name: "seq", value: row.seq))
                     }
                     subscription.connection.whenQueuedNotifications(atMost: part) { [weak self] in
                         self?.replay(journal, after: last.seq, to: id)
@@ -291,7 +300,7 @@ final class Subscriptions: Sendable {
                     socket: socket, event: entry.event, argsText: Notifications.argsText(entry.arguments), ackId: entry.ackId,
                     seq: entry.seq, outgoing: false
                 )
-                self.send(method: "socket.event", subscription: subscription, socket: socket, tail: tail, seq: entry.seq, outgoing: false)
+                self.send(method: "socket.event", subscription: subscription, socket: socket, tail: tail, position: Position(name: "seq", value: entry.seq))
             }
             guard cursor < state.publishedThrough else {
                 self.finishReplay(id, key: journal.key)
@@ -304,11 +313,11 @@ final class Subscriptions: Sendable {
     }
 
     /// `events.lagged` for one notification too large for the subscriber's queue.
-    private func lagged(_ subscription: Subscription, socket: String, method: String, seq: UInt64, outgoing: Bool, bytes: Int) {
+    private func lagged(_ subscription: Subscription, socket: String, method: String, position: Position, bytes: Int) {
         guard let lagged = subscription.connection.limits.laggedNotificationMethod else { return }
         subscription.connection.notify(method: lagged, params: [
             "subscription": .number(JSONNumber(subscription.id)), "socket": .string(socket), "dropped": 1,
-            "method": .string(method), (outgoing ? "outSeq" : "seq"): .number(JSONNumber(seq)),
+            "method": .string(method), position.name: .number(JSONNumber(position.value)),
             "bytes": .number(JSONNumber(bytes)),
         ])
     }

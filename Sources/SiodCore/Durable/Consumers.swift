@@ -98,6 +98,4 @@ final class Consumers: Sendable {
             consumers.filter { caller.isAdmin || $0.value.uid == caller.uid }.map { ($0.key, $0.value) }.sorted { $0.name < $1.name }
         }
     }
-
-    func exists(_ name: String) -> Bool { self.state.withLockedValue { $0[name] != nil } }
 }

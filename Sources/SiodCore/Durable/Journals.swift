@@ -16,29 +16,31 @@ final class SocketJournal: Sendable {
     var disk: DiskJournal? { self.diskBox.withLockedValue { $0 } }
     private unowned let journals: Journals
 
-    /// Whether its first numbers are reserved on disk; what waits for that, in order.
-    private let reservation: NIOLockedValueBox<(done: Bool, waiting: [@Sendable () -> Void])>
-    /// `reservation.done`, read without the lock on every event.
-    private let reservedFlag: Synchronization.Atomic<Bool>
+    /// What waits for its first numbers to be reserved on disk, in order.
+    private let waiting = NIOLockedValueBox<[@Sendable () -> Void]>([])
+    /// Whether they are: read without a lock on every event, set under `waiting`'s lock.
+    private let reserved: Synchronization.Atomic<Bool>
 
     fileprivate init(key: SocketKey, journal: EventJournal, journals: Journals, reserved: Bool) {
         self.key = key
         self.state = NIOLockedValueBox(journal)
         self.journals = journals
-        self.reservation = NIOLockedValueBox((reserved, []))
-        self.reservedFlag = Synchronization.Atomic(reserved)
+        self.reserved = Synchronization.Atomic(reserved)
     }
 
     /// Whether its numbers may be used: the first block of a name never seen is reserved on
     /// disk first, so that no number a crash could forget is ever handed out.
-    var isReserved: Bool { self.reservedFlag.load(ordering: .acquiring) }
+    var isReserved: Bool { self.reserved.load(ordering: .acquiring) }
 
     /// Runs `body` once the journal's first numbers are reserved on disk (at once if they
     /// are), after everything that waited before it.
     func whenReserved(_ body: @escaping @Sendable () -> Void) {
-        let now = self.reservation.withLockedValue { reservation -> Bool in
-            if !reservation.done { reservation.waiting.append(body) }
-            return reservation.done
+        let now = self.waiting.withLockedValue { waiting -> Bool in
+            guard self.isReserved else {
+                waiting.append(body)
+                return false
+            }
+            return true
         }
         if now { body() }
     }
@@ -57,13 +59,10 @@ final class SocketJournal: Sendable {
 
     private func runWaiting() {
         while true {
-            let batch = self.reservation.withLockedValue { reservation -> [@Sendable () -> Void] in
-                if reservation.waiting.isEmpty {
-                    reservation.done = true
-                    self.reservedFlag.store(true, ordering: .releasing)
-                }
-                defer { reservation.waiting = [] }
-                return reservation.waiting
+            let batch = self.waiting.withLockedValue { waiting -> [@Sendable () -> Void] in
+                if waiting.isEmpty { self.reserved.store(true, ordering: .releasing) }
+                defer { waiting = [] }
+                return waiting
             }
             if batch.isEmpty { return }
             for body in batch { body() }
@@ -73,22 +72,10 @@ final class SocketJournal: Sendable {
     /// Numbers and keeps a received event, and calls `publish` with its `seq` before anyone
     /// may replay it.
     func record(event: String, arguments: EventArguments, ackId: UInt64?, publish: (UInt64) -> Void) {
-        let bytes = Notifications.argsTextSize(arguments) + event.utf8.count + 64
-        let (seq, reserve) = self.state.withLockedValue { journal -> (UInt64, UInt64?) in
-            let (seq, reserve, freed) = journal.append(event: event, arguments: arguments, ackId: ackId, bytes: bytes)
-            let kept = journal.entries.last?.seq == seq ? bytes : 0
-            var over = self.journals.account(added: kept, freed: freed)
-            // Past the process-wide bound: this socket's oldest go first.
-            while over > 0, journal.entries.count > 1 {
-                let dropped = journal.dropOldest()
-                over = self.journals.account(added: 0, freed: dropped)
-            }
+        self.record(event: event, arguments: arguments, ackId: ackId) { journal, seq in
             publish(seq)
             journal.published(through: seq)
-            return (seq, reserve)
         }
-        _ = seq
-        if let reserve { self.journals.saveCounter(self.key, nextSeq: reserve) }
     }
 
     /// ``record(event:arguments:ackId:publish:)`` for a disk journal: the event is numbered and
@@ -97,8 +84,21 @@ final class SocketJournal: Sendable {
         event: String, arguments: EventArguments, ackId: UInt64?, recovery: SocketRecord.Recovery?, disk: DiskJournal,
         publish: @escaping @Sendable (UInt64) -> Void
     ) {
-        let bytes = Notifications.argsTextSize(arguments) + event.utf8.count + 64
         let argsText = String(decoding: Notifications.argsText(arguments), as: UTF8.self)
+        self.record(event: event, arguments: arguments, ackId: ackId) { _, seq in
+            // Queued under the lock: rows reach the store in seq order.
+            disk.append(
+                DiskJournal.Pending(seq: seq, event: event, argsText: argsText, ackId: ackId, recovery: recovery, publish: { publish(seq) }),
+                journal: self
+            )
+        }
+    }
+
+    /// Numbers and keeps the event under the lock, the process-wide bound kept (this socket's
+    /// oldest go first), then `then` with its `seq`, still under the lock; saves the next
+    /// reservation if one is due.
+    private func record(event: String, arguments: EventArguments, ackId: UInt64?, then: (inout EventJournal, UInt64) -> Void) {
+        let bytes = Notifications.argsTextSize(arguments) + event.utf8.count + 64
         let reserve = self.state.withLockedValue { journal -> UInt64? in
             let (seq, reserve, freed) = journal.append(event: event, arguments: arguments, ackId: ackId, bytes: bytes)
             let kept = journal.entries.last?.seq == seq ? bytes : 0
@@ -106,11 +106,7 @@ final class SocketJournal: Sendable {
             while over > 0, journal.entries.count > 1 {
                 over = self.journals.account(added: 0, freed: journal.dropOldest())
             }
-            // Queued under the lock: rows reach the store in seq order.
-            disk.append(
-                DiskJournal.Pending(seq: seq, event: event, argsText: argsText, ackId: ackId, recovery: recovery, publish: { publish(seq) }),
-                journal: self
-            )
+            then(&journal, seq)
             return reserve
         }
         if let reserve { self.journals.saveCounter(self.key, nextSeq: reserve) }

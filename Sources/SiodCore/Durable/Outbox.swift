@@ -200,8 +200,8 @@ final class Outbox: @unchecked Sendable {
                 self.deleteLazily(id)
                 self.reports.delivered(id, ack ?? EventArguments([]))
             case .failed(let id, let reason):
-                let event = self.machine.failed.last { $0.entry.id == id }?.entry.event ?? ""
-                let attempts = self.machine.failed.last { $0.entry.id == id }?.entry.attempts ?? 0
+                guard let entry = self.machine.failed.last(where: { $0.entry.id == id })?.entry else { continue }
+                let (event, attempts) = (entry.event, entry.attempts)
                 self.store.write { db in
                     try db.execute(sql: "UPDATE outbox SET failed = ?, attempts = ? WHERE id = ?", arguments: [reason, attempts, id])
                 }

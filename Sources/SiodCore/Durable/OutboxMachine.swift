@@ -251,8 +251,6 @@ struct OutboxMachine<Payload: Sendable>: Sendable {
         self.entries[id]
     }
 
-    /// Whether plain emits go straight to the socket (nothing durable waits to be sent).
-    var isIdle: Bool { self.slots.isEmpty }
 
     // MARK: - Helpers
 
