@@ -1,13 +1,17 @@
+import NIOConcurrencyHelpers
+
 /// Where a Manager's or a socket's events go: a handler called on the Manager's event loop, or
 /// an `AsyncStream` for async code. Chosen when the Manager or socket is made.
 final class EventSink<Event: Sendable>: Sendable {
-    private let handler: (@Sendable (Event) -> Void)?
+    /// Let go at ``finish()``: a handler often holds the socket whose events it reads, and
+    /// that cycle must not outlive the socket.
+    private let handler: NIOLockedValueBox<(@Sendable (Event) -> Void)?>
     private let continuation: AsyncStream<Event>.Continuation?
     private let events: AsyncStream<Event>?
 
     /// Events go to `handler`, synchronously, on the Manager's event loop.
     init(handler: @escaping @Sendable (Event) -> Void) {
-        self.handler = handler
+        self.handler = NIOLockedValueBox(handler)
         self.continuation = nil
         self.events = nil
     }
@@ -15,7 +19,7 @@ final class EventSink<Event: Sendable>: Sendable {
     /// Events go to a stream that keeps the newest `limit` unread ones.
     init(bufferingNewest limit: Int) {
         let (events, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(limit))
-        self.handler = nil
+        self.handler = NIOLockedValueBox(nil)
         self.continuation = continuation
         self.events = events
     }
@@ -23,7 +27,7 @@ final class EventSink<Event: Sendable>: Sendable {
     /// Events go to a stream that keeps every unread one.
     init(unbounded: Void) {
         let (events, continuation) = AsyncStream.makeStream(of: Event.self)
-        self.handler = nil
+        self.handler = NIOLockedValueBox(nil)
         self.continuation = continuation
         self.events = events
     }
@@ -34,14 +38,16 @@ final class EventSink<Event: Sendable>: Sendable {
     }
 
     func yield(_ event: Event) {
-        if let handler = self.handler {
-            handler(event)
+        if let continuation = self.continuation {
+            continuation.yield(event)
         } else {
-            self.continuation?.yield(event)
+            self.handler.withLockedValue { $0 }?(event)
         }
     }
 
+    /// No event follows: the stream ends, the handler is let go.
     func finish() {
         self.continuation?.finish()
+        self.handler.withLockedValue { $0 = nil }
     }
 }

@@ -1,0 +1,48 @@
+import NIOConcurrencyHelpers
+import Testing
+@testable import SioClient
+
+/// What a Manager lets go of. An event handler that captures its own socket (the usual way to
+/// answer an event) makes a cycle: socket → its events → the handler → the socket. The cycle
+/// must end with the socket's events, or every socket ever closed stays in memory with its
+/// Manager (found by the soak: siod's RSS grew with each socket it opened and closed).
+@Suite(.timeLimit(.minutes(1))) struct LifetimeTests {
+    @Test func aClosedSocket_releasesItsEventHandler() async throws {
+        let manager = try Manager(url: "http://127.0.0.1:9", options: .transports([.websocket]) { $0.reconnection = false })
+        weak var closed: Socket?
+        let handlerGone = NIOLockedValueBox(false)
+        do {
+            let holder = Holder(onDeinit: { handlerGone.withLockedValue { $0 = true } })
+            let socket = try manager.socket("/a", eventHandler: { _ in _ = holder.socket.withLockedValue { $0 } })
+            holder.socket.withLockedValue { $0 = socket }
+            closed = socket
+            socket.close()
+        }
+        // The removal is queued on the Manager's loop before this task.
+        try await manager.eventLoop.submit {}.get()
+        #expect(closed == nil, "the closed socket is still referenced")
+        #expect(handlerGone.withLockedValue { $0 }, "the closed socket's handler is still referenced")
+
+        // A socket that stays open keeps its handler, and the Manager's shutdown lets it go
+        // (the Manager keeps its sockets, so that asking again for a namespace gives the same one).
+        let openHandlerGone = NIOLockedValueBox(false)
+        do {
+            let holder = Holder(onDeinit: { openHandlerGone.withLockedValue { $0 = true } })
+            let socket = try manager.socket("/b", eventHandler: { _ in _ = holder.socket.withLockedValue { $0 } })
+            holder.socket.withLockedValue { $0 = socket }
+        }
+        try await manager.eventLoop.submit {}.get()
+        #expect(!openHandlerGone.withLockedValue { $0 })
+        manager.shutdown()
+        try await manager.run()
+        try await manager.eventLoop.submit {}.get()
+        #expect(openHandlerGone.withLockedValue { $0 }, "a Manager that has shut down still holds its sockets' handlers")
+    }
+}
+
+private final class Holder: Sendable {
+    let socket = NIOLockedValueBox<Socket?>(nil)
+    let onDeinit: @Sendable () -> Void
+    init(onDeinit: @escaping @Sendable () -> Void) { self.onDeinit = onDeinit }
+    deinit { self.onDeinit() }
+}
