@@ -39,9 +39,7 @@ extension Daemon {
                 starts[key] = seq
             }
         }
-        // Each replayed socket's journal (made now for one not open since the start, so that
-        // what a restart lost is reported as a gap).
-        let replays = starts.map { key, seq in (self.registry.journals.journal(for: key, limits: nil), seq) }
+        let replays = starts.map { key, seq in (self.registry.journalToReplay(key), seq) }
 
         if engine { self.registry.startReporting(engine: true) }
         if outgoing { self.registry.startReporting(engine: false) }

@@ -281,6 +281,7 @@ extension Daemon {
                 "connected": number(counts.connected),
                 "managers": number(counts.managers),
                 "subscriptions": number(self.subscriptions.count),
+                "journals": number(self.registry.journals.counts.journals),
                 "journalBytes": number(self.registry.journals.heldBytes),
             ],
             "database": [

@@ -77,9 +77,19 @@ final class Registry: Sendable {
         let open = self.machine.withLockedValue { machine in Self.find(given, for: caller, in: machine) }
         if let open { return open.key }
         let allowed = candidates.filter { caller.mayUse(owner: $0.owner, access: AccessList()) }
-        if let known = allowed.first(where: { self.journals.existing($0) != nil }) { return known }
+        if let known = allowed.first(where: { self.journals.knows($0) }) { return known }
         guard let first = allowed.first else { throw .noSuchSocket(given) }
         return first
+    }
+
+    /// The journal of `key` to replay: made now for a name not open since the start (so that
+    /// what a restart lost is reported as a gap), a closed one if no socket has it open.
+    func journalToReplay(_ key: SocketKey) -> SocketJournal {
+        self.machine.withLockedValue { machine in
+            let journal = self.journals.journal(for: key, limits: nil)
+            if machine.sockets[key] == nil { self.journals.closed(key) }
+            return journal
+        }
     }
 
     /// The client `peer` as the access rules see it (the configuration in force names the
@@ -153,6 +163,7 @@ final class Registry: Sendable {
                 )
                 named.outboxBox.withLockedValue { $0 = self.makeOutbox(for: named, on: manager.eventLoop) }
                 named.journal.loop.withLockedValue { $0 = manager.eventLoop }
+                self.journals.opened(request.key)
                 forwarder.named.withLockedValue { $0 = named }
                 return .success((named, machine.opened(named, plan: plan)))
             } catch {
@@ -192,6 +203,14 @@ final class Registry: Sendable {
         }
         guard let closed else { throw .noSuchSocket(key.name) }
         closed.named.outbox?.close()
+        // After the socket's last events (queued on its loop before this), unless the name
+        // is open again by then.
+        closed.named.manager.eventLoop.execute { [weak self] in
+            guard let self else { return }
+            self.machine.withLockedValue { machine in
+                if machine.sockets[key] == nil { self.journals.closed(key) }
+            }
+        }
         self.logger.info("socket closed", metadata: ["socket": "\(key)"])
         self.save(closed.save)
         self.changed()

@@ -20,6 +20,9 @@ final class SocketJournal: Sendable {
     private let waiting = NIOLockedValueBox<[@Sendable () -> Void]>([])
     /// Whether they are: read without a lock on every event, set under `waiting`'s lock.
     private let reserved: Synchronization.Atomic<Bool>
+    /// Forgotten by ``Journals`` (closed and empty), set under `state`'s lock: an event that
+    /// still comes goes to the name's journal in force.
+    fileprivate let retired = Synchronization.Atomic<Bool>(false)
 
     fileprivate init(key: SocketKey, journal: EventJournal, journals: Journals, reserved: Bool) {
         self.key = key
@@ -94,12 +97,14 @@ final class SocketJournal: Sendable {
         }
     }
 
-    /// Numbers and keeps the event under the lock, the process-wide bound kept (this socket's
-    /// oldest go first), then `then` with its `seq`, still under the lock; saves the next
+    /// Numbers and keeps the event under the lock, the process-wide bound kept (closed
+    /// sockets' events go first, then this socket's oldest), then `then` with its `seq`, still under the lock; saves the next
     /// reservation if one is due.
     private func record(event: String, arguments: EventArguments, ackId: UInt64?, then: (inout EventJournal, UInt64) -> Void) {
         let bytes = Notifications.argsTextSize(arguments) + event.utf8.count + 64
-        let reserve = self.state.withLockedValue { journal -> UInt64? in
+        self.journals.makeRoom(bytes)
+        let recorded = self.state.withLockedValue { journal -> (reserve: UInt64?, retired: Bool) in
+            guard !self.retired.load(ordering: .relaxed) else { return (nil, true) }
             let (seq, reserve, freed) = journal.append(event: event, arguments: arguments, ackId: ackId, bytes: bytes)
             let kept = journal.entries.last?.seq == seq ? bytes : 0
             var over = self.journals.account(added: kept, freed: freed)
@@ -107,22 +112,43 @@ final class SocketJournal: Sendable {
                 over = self.journals.account(added: 0, freed: journal.dropOldest())
             }
             then(&journal, seq)
-            return reserve
+            return (reserve, false)
         }
-        if let reserve { self.journals.saveCounter(self.key, nextSeq: reserve) }
+        if recorded.retired {
+            return self.journals.journal(for: self.key, limits: nil).record(event: event, arguments: arguments, ackId: ackId, then: then)
+        }
+        if let reserve = recorded.reserve { self.journals.saveCounter(self.key, nextSeq: reserve) }
     }
 
     /// The `seq` of the last event published.
     var lastSeq: UInt64 { self.state.withLockedValue { $0.publishedThrough } }
 }
 
-/// Every socket name's journal, by key, for the life of the process (a name closed and opened
-/// again keeps its numbers and its events), the process-wide bound on their bytes, and the
-/// `seq` counters saved in the database.
+/// Every socket name's journal, by key, the process-wide bound on their bytes, and the `seq`
+/// counters saved in the database.
+///
+/// A name closed and opened again keeps its numbers and the events its journal still holds.
+/// What a closed name costs is bounded: its events are the first to go when the journals are
+/// over their bound, and once it holds none its journal is forgotten, leaving only its
+/// counters (``Counter``, a few dozen bytes), so that a daemon whose clients open sockets
+/// under ever new names does not grow with them.
 final class Journals: Sendable {
-    private let journals = NIOLockedValueBox<[SocketKey: SocketJournal]>([:])
-    /// The saved counters, read at start: the next `seq` of each name.
-    private let saved: NIOLockedValueBox<[String: UInt64]>
+    private let journals = NIOLockedValueBox<Table>(Table())
+    /// The counters of names without a journal in memory: read at start, and left by the
+    /// journals forgotten since.
+    private let saved: NIOLockedValueBox<[String: Counter]>
+
+    struct Table {
+        var journals: [SocketKey: SocketJournal] = [:]
+        /// The journals of names no socket has open, oldest closed first.
+        var closed = CircularBuffer<SocketKey>()
+    }
+
+    /// A name's numbering: its next `seq`, and how far the database has reserved numbers.
+    struct Counter {
+        var nextSeq: UInt64
+        var reservedUntil: UInt64
+    }
     private let store: DurableStore?
     /// Bytes held by every journal, and the bound (`--max-journal-bytes`).
     private let bytes = Synchronization.Atomic<Int>(0)
@@ -133,21 +159,22 @@ final class Journals: Sendable {
         self.store = store
         self.maxBytes = maxBytes
         self.logger = logger
-        var saved: [String: UInt64] = [:]
+        var saved: [String: Counter] = [:]
         if let store {
             do {
                 try store.read { db in
                     for row in try Row.fetchAll(db, sql: "SELECT socket, nextSeq FROM counters") {
-                        saved[row["socket"]] = UInt64(clamping: row["nextSeq"] as Int64)
+                        let nextSeq = UInt64(clamping: row["nextSeq"] as Int64)
+                        saved[row["socket"]] = Counter(nextSeq: nextSeq, reservedUntil: nextSeq + EventJournal.reservationStep)
                     }
                 }
                 // Each name's next block of numbers is reserved before any is used: one write
                 // at start, so that the first events after it are covered too.
                 try store.writeNow { db in
-                    for (socket, nextSeq) in saved {
+                    for (socket, counter) in saved {
                         try db.execute(
                             sql: "UPDATE counters SET nextSeq = ? WHERE socket = ?",
-                            arguments: [Int64(clamping: nextSeq + EventJournal.reservationStep), socket]
+                            arguments: [Int64(clamping: counter.reservedUntil), socket]
                         )
                     }
                 }
@@ -174,33 +201,114 @@ final class Journals: Sendable {
     }
 
     private func journal(for key: SocketKey, limits: EventJournal.Limits?) -> SocketJournal {
-        self.journals.withLockedValue { journals in
-            if let journal = journals[key] {
+        self.journals.withLockedValue { table in
+            if let journal = table.journals[key] {
                 if let limits { journal.state.withLockedValue { $0.limits = limits } }
                 return journal
             }
-            let saved = self.saved.withLockedValue { $0[key.description] }
-            let nextSeq = saved ?? 1
-            let reserved = saved.map { $0 + EventJournal.reservationStep } ?? 0
+            let saved = self.saved.withLockedValue { $0.removeValue(forKey: key.description) }
             let journal = SocketJournal(
-                key: key, journal: EventJournal(nextSeq: nextSeq, reservedUntil: reserved, limits: limits ?? .default), journals: self,
-                reserved: saved != nil || self.store == nil
+                key: key,
+                journal: EventJournal(nextSeq: saved?.nextSeq ?? 1, reservedUntil: saved?.reservedUntil ?? 0, limits: limits ?? .default),
+                journals: self, reserved: saved != nil || self.store == nil
             )
             if saved == nil, self.store != nil {
                 // A name never seen: its first block is reserved now; its socket connects
                 // once that is on disk (``SocketJournal/whenReserved(_:)``).
-                let reserve = nextSeq + EventJournal.reservationStep
+                let reserve = 1 + EventJournal.reservationStep
                 journal.state.withLockedValue { $0.reserved(until: reserve) }
                 self.saveCounter(key, nextSeq: reserve) { journal.markReserved() }
             }
-            journals[key] = journal
+            table.journals[key] = journal
             return journal
         }
     }
 
     /// The journal of `key` if the process has one.
     func existing(_ key: SocketKey) -> SocketJournal? {
-        self.journals.withLockedValue { $0[key] }
+        self.journals.withLockedValue { $0.journals[key] }
+    }
+
+    /// How many journals are in memory, and how many of them are closed names'.
+    var counts: (journals: Int, closed: Int) {
+        self.journals.withLockedValue { ($0.journals.count, $0.closed.count) }
+    }
+
+    /// Whether `key` has numbered events: its journal is in memory, or its counter is saved.
+    func knows(_ key: SocketKey) -> Bool {
+        self.existing(key) != nil || self.saved.withLockedValue { $0[key.description] != nil }
+    }
+
+    /// `key` has a socket open again: its journal is no longer a closed one.
+    func opened(_ key: SocketKey) {
+        self.journals.withLockedValue { table in
+            if let index = table.closed.firstIndex(of: key) { table.closed.remove(at: index) }
+        }
+    }
+
+    /// No socket has `key` open: its events are the first to go, and it is forgotten once it
+    /// holds none.
+    func closed(_ key: SocketKey) {
+        let unreserved = self.journals.withLockedValue { table -> SocketJournal? in
+            guard let journal = table.journals[key], !table.closed.contains(key) else { return nil }
+            table.closed.append(key)
+            guard journal.isReserved else { return journal }
+            self.forgetIfEmpty(journal, in: &table)
+            return nil
+        }
+        // A new name closed before its first numbers are on disk: forgotten once they are.
+        if let unreserved {
+            unreserved.whenReserved { [weak self] in self?.forgetIfClosed(unreserved) }
+        }
+    }
+
+    private func forgetIfClosed(_ journal: SocketJournal) {
+        self.journals.withLockedValue { table in
+            guard table.journals[journal.key] === journal, table.closed.contains(journal.key) else { return }
+            self.forgetIfEmpty(journal, in: &table, reserved: true)
+        }
+    }
+
+    /// Lets closed names' events go, oldest closed first, until `bytes` more fit under the
+    /// bound (or none is left); forgets the journals it empties.
+    fileprivate func makeRoom(_ bytes: Int) {
+        guard self.bytes.load(ordering: .relaxed) + bytes > self.maxBytes else { return }
+        self.journals.withLockedValue { table in
+            while self.bytes.load(ordering: .relaxed) + bytes > self.maxBytes, let key = table.closed.first {
+                guard let journal = table.journals[key] else {
+                    table.closed.removeFirst()
+                    continue
+                }
+                let freed = journal.state.withLockedValue { state in
+                    var freed = 0
+                    while self.bytes.load(ordering: .relaxed) - freed + bytes > self.maxBytes, !state.entries.isEmpty {
+                        freed += state.dropOldest()
+                    }
+                    return freed
+                }
+                _ = self.account(added: 0, freed: freed)
+                if !self.forgetIfEmpty(journal, in: &table) { break }
+            }
+        }
+    }
+
+    /// Forgets closed `journal` if it holds no event and owes nothing to the database or to
+    /// subscribers (its numbers reserved, every event published), keeping its counter.
+    /// `reserved`: called by what waited for the reservation (which runs before the journal
+    /// says it is reserved).
+    @discardableResult
+    private func forgetIfEmpty(_ journal: SocketJournal, in table: inout Table, reserved: Bool = false) -> Bool {
+        guard reserved || journal.isReserved else { return false }
+        let counter = journal.state.withLockedValue { state -> Counter? in
+            guard state.entries.isEmpty, state.publishedThrough == state.lastSeq else { return nil }
+            journal.retired.store(true, ordering: .relaxed)
+            return Counter(nextSeq: state.nextSeq, reservedUntil: state.reservedUntil)
+        }
+        guard let counter else { return false }
+        table.journals[journal.key] = nil
+        if let index = table.closed.firstIndex(of: journal.key) { table.closed.remove(at: index) }
+        self.saved.withLockedValue { $0[journal.key.description] = counter }
+        return true
     }
 
     /// Counts bytes kept and let go; returns how far past the bound the journals are.
@@ -213,8 +321,11 @@ final class Journals: Sendable {
     var heldBytes: Int { self.bytes.load(ordering: .relaxed) }
 
     fileprivate func saveCounter(_ key: SocketKey, nextSeq: UInt64, then: (@Sendable () -> Void)? = nil) {
+        self.saveCounter(key.description, nextSeq: nextSeq, then: then)
+    }
+
+    private func saveCounter(_ name: String, nextSeq: UInt64, then: (@Sendable () -> Void)? = nil) {
         guard let store = self.store else { return }
-        let name = key.description
         store.write({ db in
             try db.cachedStatement(
                 sql: "INSERT INTO counters(socket, nextSeq) VALUES (?, ?) ON CONFLICT(socket) DO UPDATE SET nextSeq = excluded.nextSeq"
@@ -229,9 +340,10 @@ final class Journals: Sendable {
 
     /// A clean stop: each counter saved exactly, so that numbering goes on with no jump.
     func saveExactCounters() {
-        let counters = self.journals.withLockedValue { $0.values.map { ($0.key, $0.state.withLockedValue { $0.nextSeq }) } }
-        for (key, nextSeq) in counters where nextSeq > 1 {
-            self.saveCounter(key, nextSeq: nextSeq)
+        let counters = self.journals.withLockedValue { $0.journals.values.map { ($0.key.description, $0.state.withLockedValue { $0.nextSeq }) } }
+            + self.saved.withLockedValue { $0.map { ($0.key, $0.value.nextSeq) } }
+        for (name, nextSeq) in counters where nextSeq > 1 {
+            self.saveCounter(name, nextSeq: nextSeq)
         }
     }
 }
