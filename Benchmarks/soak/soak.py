@@ -19,8 +19,10 @@ siod's configuration file), then for --minutes runs all of this at once:
                 seconds, or splits what it forwards into 1-byte segments for a second or two
                 (never in the 15 s before a sample)
 
-Every --interval seconds it prints a row of a markdown table: siod's RSS, file descriptors,
-threads and CPU, and what the load did. At the end it prints what the driver counted against
+Every --interval seconds it prints a row of a markdown table: siod's RSS (and its anonymous
+and file-backed parts), the bytes its journals hold (siod runs with a small
+--max-journal-bytes, so that they reach their bound in the warm-up), file descriptors, threads
+and CPU, and what the load did. At the end it prints what the driver counted against
 what the server counted, and a verdict.
 
 PASS means all of:
@@ -292,6 +294,8 @@ def proc_sample(pid, proxy_port):
                 close_wait += 1
     return {
         "rss": int(status["VmRSS"].split()[0]) * 1024,
+        "anon": int(status["RssAnon"].split()[0]) * 1024,
+        "file": int(status["RssFile"].split()[0]) * 1024,
         "threads": int(status["Threads"]),
         "fds": len(links),
         "tcp": tcp,
@@ -354,7 +358,7 @@ class Soak:
         self.log_file = open(self.log_path, "wb")
         self.siod = await Process.start(
             "siod", o.siod, "--socket", self.socket_path, "--state-dir", str(self.dir / "state"),
-            "--config", str(self.config_path), "--log-level", o.log_level,
+            "--config", str(self.config_path), "--log-level", o.log_level, "--max-journal-bytes", str(o.max_journal_bytes),
             stdout=self.log_file, stderr=self.log_file,
         )
         self.pid = self.siod.proc.pid
@@ -696,7 +700,7 @@ class Soak:
         cpu = "–" if row["cpu%"] is None else f"{row['cpu%']:.0f}"
         rps = "–" if row["rps"] is None else f"{row['rps']:.0f}"
         tps = "–" if row["tps"] is None else f"{row['tps']:.0f}"
-        print(f"| {label} | {row['rss'] / MiB:.1f} | {row['fds']} | {row['tcp']} | {row['other']} | {row['threads']} | {cpu} "
+        print(f"| {label} | {row['rss'] / MiB:.1f} | {row['anon'] / MiB:.1f} | {row['file'] / MiB:.1f} | {counts['journalBytes'] / MiB:.1f} | {row['fds']} | {row['tcp']} | {row['other']} | {row['threads']} | {cpu} "
               f"| {counts['connected']}/{counts['sockets']} | {counts['clients']} | {rps} | {tps} | {row['chaos_n']} |", flush=True)
         return row
 
@@ -732,8 +736,8 @@ class Soak:
               f"other fds ≤ other fds(warm-up) + 20 at the end (fds but the live TCP connections); every request answered exactly once; siod answers "
               f"daemon.ping at the end and exits 0 within 10 s of SIGTERM")
         print()
-        print("| min | RSS MiB | fds | live TCP | other fds | threads | CPU % | connected/sockets | RPC clients | answers/s | ticks/s | chaos |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        print("| min | RSS MiB | anon MiB | file MiB | journal MiB | fds | live TCP | other fds | threads | CPU % | connected/sockets | RPC clients | answers/s | ticks/s | chaos |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         await self.sample("0:00")
         loop = asyncio.get_running_loop()
         self.next_sample_at = loop.time() + o.interval
@@ -920,6 +924,11 @@ def report(soak, warmup):
     print("|---|---|")
     print(f"| RSS | {baseline['rss'] / MiB:.1f} MiB at {baseline['label']} (warm-up) → {last['rss'] / MiB:.1f} MiB at {last['label']} "
           f"(bound {rss_bound / MiB:.1f}); peak {max(s['rss'] for s in samples) / MiB:.1f} MiB |")
+    half = next((s for s in under_load if s["time"] - start_t >= (last["time"] - start_t) / 2), last)
+    minutes = max((last["time"] - half["time"]) / 60, 1e-9)
+    print(f"| anonymous memory | {baseline['anon'] / MiB:.1f} MiB at {baseline['label']} → {half['anon'] / MiB:.1f} MiB at {half['label']} "
+          f"→ {last['anon'] / MiB:.1f} MiB at {last['label']}: {(last['anon'] - half['anon']) / MiB / minutes:+.2f} MiB/min over the second half "
+          f"(journals {last['counts']['journalBytes'] / MiB:.1f} MiB, their bound {o.max_journal_bytes / MiB:.0f} MiB) |")
     print(f"| fds | other than live TCP {baseline['other']} → {last['other']} (bound {fds_bound}); "
           f"all {baseline['fds']} → {last['fds']}, peak {max(s['fds'] for s in samples)}; "
           f"CLOSE_WAIT at the samples {', '.join(str(s['close_wait']) for s in samples)} |")
@@ -1052,6 +1061,8 @@ def parse():
     parser.add_argument("--burst", type=int, default=10, help="ticks per firehose request")
     parser.add_argument("--interval", type=float, default=60, help="seconds between samples")
     parser.add_argument("--log-level", default="notice", help="siod's")
+    parser.add_argument("--max-journal-bytes", type=int, default=4 * MiB,
+                        help="siod's --max-journal-bytes: small, so that the journals reach their bound in the warm-up")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the work dir (siod's log) after a pass")
     options = parser.parse_args()
