@@ -98,7 +98,8 @@ final class SocketJournal: Sendable {
     }
 
     /// Numbers and keeps the event under the lock, the process-wide bound kept (closed
-    /// sockets' events go first, then this socket's oldest), then `then` with its `seq`, still under the lock; saves the next
+    /// sockets' events go first, then this socket's oldest), then `then` with its `seq`,
+    /// still under the lock; saves the next
     /// reservation if one is due.
     private func record(event: String, arguments: EventArguments, ackId: UInt64?, then: (inout EventJournal, UInt64) -> Void) {
         let bytes = Notifications.argsTextSize(arguments) + event.utf8.count + 64
@@ -134,6 +135,9 @@ final class SocketJournal: Sendable {
 /// under ever new names does not grow with them.
 final class Journals: Sendable {
     private let journals = NIOLockedValueBox<Table>(Table())
+    /// How many closed names' journals there are, read without the lock on every event once
+    /// the journals are full (set with `Table.closed`).
+    private let closedCount = Synchronization.Atomic<Int>(0)
     /// The counters of names without a journal in memory: read at start, and left by the
     /// journals forgotten since.
     private let saved: NIOLockedValueBox<[String: Counter]>
@@ -243,6 +247,7 @@ final class Journals: Sendable {
     func opened(_ key: SocketKey) {
         self.journals.withLockedValue { table in
             if let index = table.closed.firstIndex(of: key) { table.closed.remove(at: index) }
+            self.closedCount.store(table.closed.count, ordering: .relaxed)
         }
     }
 
@@ -252,6 +257,7 @@ final class Journals: Sendable {
         let unreserved = self.journals.withLockedValue { table -> SocketJournal? in
             guard let journal = table.journals[key], !table.closed.contains(key) else { return nil }
             table.closed.append(key)
+            self.closedCount.store(table.closed.count, ordering: .relaxed)
             guard journal.isReserved else { return journal }
             self.forgetIfEmpty(journal, in: &table)
             return nil
@@ -272,8 +278,9 @@ final class Journals: Sendable {
     /// Lets closed names' events go, oldest closed first, until `bytes` more fit under the
     /// bound (or none is left); forgets the journals it empties.
     fileprivate func makeRoom(_ bytes: Int) {
-        guard self.bytes.load(ordering: .relaxed) + bytes > self.maxBytes else { return }
+        guard self.bytes.load(ordering: .relaxed) + bytes > self.maxBytes, self.closedCount.load(ordering: .relaxed) > 0 else { return }
         self.journals.withLockedValue { table in
+            defer { self.closedCount.store(table.closed.count, ordering: .relaxed) }
             while self.bytes.load(ordering: .relaxed) + bytes > self.maxBytes, let key = table.closed.first {
                 guard let journal = table.journals[key] else {
                     table.closed.removeFirst()
@@ -307,6 +314,7 @@ final class Journals: Sendable {
         guard let counter else { return false }
         table.journals[journal.key] = nil
         if let index = table.closed.firstIndex(of: journal.key) { table.closed.remove(at: index) }
+        self.closedCount.store(table.closed.count, ordering: .relaxed)
         self.saved.withLockedValue { $0[journal.key.description] = counter }
         return true
     }
