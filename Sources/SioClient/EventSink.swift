@@ -5,13 +5,13 @@ import NIOConcurrencyHelpers
 final class EventSink<Event: Sendable>: Sendable {
     /// Let go at ``finish()``: a handler often holds the socket whose events it reads, and
     /// that cycle must not outlive the socket.
-    private let handler: NIOLockedValueBox<(@Sendable (Event) -> Void)?>
+    private let handler: NIOLockedValueBox<Handler?>
     private let continuation: AsyncStream<Event>.Continuation?
     private let events: AsyncStream<Event>?
 
     /// Events go to `handler`, synchronously, on the Manager's event loop.
     init(handler: @escaping @Sendable (Event) -> Void) {
-        self.handler = NIOLockedValueBox(handler)
+        self.handler = NIOLockedValueBox(Handler(call: handler))
         self.continuation = nil
         self.events = nil
     }
@@ -41,8 +41,16 @@ final class EventSink<Event: Sendable>: Sendable {
         if let continuation = self.continuation {
             continuation.yield(event)
         } else {
-            self.handler.withLockedValue { $0 }?(event)
+            self.handler.withLockedValue { $0 }?.call(event)
         }
+    }
+
+    /// The handler in a class of its own. A closure kept directly in the generic lock box and
+    /// read through its `inout` is written back wrapped in two more reabstraction thunks on
+    /// every read: each event made the next one's call chain deeper, and held its memory.
+    private final class Handler: Sendable {
+        let call: @Sendable (Event) -> Void
+        init(call: @escaping @Sendable (Event) -> Void) { self.call = call }
     }
 
     /// No event follows: the stream ends, the handler is let go.
