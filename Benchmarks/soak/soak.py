@@ -11,7 +11,9 @@ siod's configuration file), then for --minutes runs all of this at once:
   firehose      subscribers reading the `tick` events the server bursts; they disconnect and
                 subscribe again every ~10 s, some with a `connection`-lifetime socket
   answerer      a subscriber answering the server's `question` emits with `socket.ack`
-  opener        opens and closes extra sockets, about one a second
+  opener        opens and closes extra sockets, about one a second, under 100 names in turn
+                (a name's session ID and seq counter are kept for ever by design, so new
+                names would grow siod by ~1 KB each; MemoryBoundsTests bounds that)
   reloader      rewrites the configuration (one declared socket changes) and calls
                 `daemon.reload` every ~30 s
   chaos         every 5–10 s the proxy cuts or resets every connection, adds latency for a
@@ -26,9 +28,12 @@ and CPU, and what the load did. At the end it prints what the driver counted aga
 what the server counted, and a verdict.
 
 PASS means all of:
-  - memory and descriptors flat: with the baseline the sample at the end of the warm-up
-    (min(2 minutes, half the run)), the last sample under load has
-    RSS <= baseline RSS x 1.25 + 10 MiB and other fds <= baseline other fds + 20, where
+  - memory and descriptors flat: with the baseline the first sample after the warm-up
+    (min(2 minutes, half the run), and the journals at their bound), the anonymous memory of
+    the samples from the baseline on rises by at most 0.05 MiB a minute (least-squares
+    slope; a leak of 100 bytes per received event is 2 MiB a minute here), and the last
+    sample under load has RSS <= baseline RSS x 1.25 + 10 MiB and other fds <= baseline
+    other fds + 20, where
     "other fds" are all of siod's descriptors but its established TCP connections to the
     proxy. Those are live (the proxy closes every connection every few seconds, so a
     connection siod forgot shows as CLOSE_WAIT, an "other" fd), and their number follows the
@@ -72,6 +77,8 @@ ACK_TIMEOUT_MS = 10_000  # an emit's ack timeout; also bounds how long the drain
 WINDOW = 48  # requests in flight per emitter, under siod's default 64
 CONFIG_SOCKETS = 4
 EXTRA_SOCKETS = 10  # extra sockets kept open by the opener, each closed after a while
+EXTRA_NAMES = 100  # the names the opener takes in turn
+ANON_SLOPE_BOUND = 0.05  # MiB a minute of anonymous memory after the warm-up
 MiB = 1024 * 1024
 
 # Error types a request may legitimately end with under chaos and churn.
@@ -384,7 +391,8 @@ class Soak:
         log(f"{connected}/{len(self.base)} sockets connected after {time.monotonic() - started:.1f} s")
 
     def open_params(self, name, i):
-        transports = [["websocket"], ["polling"], ["polling", "websocket"]][i % 3]
+        mix = [["websocket"], ["polling"], ["polling", "websocket"]]
+        transports = {"mix": mix[i % 3], "websocket": mix[0], "polling": mix[1], "upgrade": mix[2]}[self.options.transports]
         return {
             "socket": name, "url": self.url, "transports": transports,
             "namespace": "/b" if i % 5 == 4 else "/",
@@ -613,7 +621,7 @@ class Soak:
         number = 0
         while not self.stopping:
             number += 1
-            name = f"extra-{number}"
+            name = f"extra-{(number - 1) % EXTRA_NAMES + 1}"
             message = await rpc.call("socket.open", self.open_params(name, number), kind="socket.open (extra)")
             if "result" in message:
                 self.extras.append(name)
@@ -732,7 +740,8 @@ class Soak:
         print()
         print(f"siod soak: {o.sockets} sockets, {o.minutes:g} min, {o.emitters} emitters at {o.rate:g} emits/s, "
               f"{o.firehose} firehose subscribers, chaos every 5–10 s")
-        print(f"criterion: after the warm-up ({minutes_label(warmup)}), RSS ≤ RSS(warm-up) × 1.25 + 10 MiB and "
+        print(f"criterion: after the warm-up ({minutes_label(warmup)}, and the journals at their bound), anonymous memory "
+              f"rising ≤ {ANON_SLOPE_BOUND} MiB/min, RSS ≤ RSS(warm-up) × 1.25 + 10 MiB and "
               f"other fds ≤ other fds(warm-up) + 20 at the end (fds but the live TCP connections); every request answered exactly once; siod answers "
               f"daemon.ping at the end and exits 0 within 10 s of SIGTERM")
         print()
@@ -824,6 +833,17 @@ def crashed(soak):
             process.proc.kill()
 
 
+def anon_slope(samples):
+    """The least-squares slope of anonymous memory in MiB a minute; None under 3 samples."""
+    if len(samples) < 3:
+        return None
+    xs = [s["time"] / 60 for s in samples]
+    ys = [s["anon"] / MiB for s in samples]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx else None
+
+
 def minutes_label(seconds):
     seconds = int(round(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}"
@@ -847,8 +867,22 @@ def report(soak, warmup):
     samples = soak.samples
     under_load = [s for s in samples if s["label"] != "end"]
     start_t = samples[0]["time"]
-    baseline = next((s for s in under_load if s["time"] - start_t >= warmup - 5), under_load[-1])
+    after_warmup = [s for s in under_load if s["time"] - start_t >= warmup - 5]
+    # The journals fill in the first minutes (by design: they keep the newest events up to
+    # --max-journal-bytes); memory is flat only once they are at their bound.
+    full = [s for s in after_warmup if s["counts"]["journalBytes"] >= 0.95 * o.max_journal_bytes]
+    baseline = (full or after_warmup or under_load[-1:])[0]
     last = under_load[-1]
+    flat_part = [s for s in under_load if s["time"] >= baseline["time"]]
+    slope = anon_slope(flat_part)
+    if not full:
+        failures.append(f"the journals never reached their bound ({o.max_journal_bytes / MiB:.0f} MiB): a longer run, "
+                        f"or a smaller --max-journal-bytes")
+    elif slope is None:
+        failures.append(f"too few samples after the journals were full at {baseline['label']} to tell a slope")
+    elif slope > ANON_SLOPE_BOUND:
+        failures.append(f"anonymous memory rose {slope:+.3f} MiB/min from {baseline['label']} to {last['label']} "
+                        f"(bound {ANON_SLOPE_BOUND})")
     rss_bound = baseline["rss"] * 1.25 + 10 * MiB
     fds_bound = baseline["other"] + 20
     if last["rss"] > rss_bound:
@@ -924,11 +958,10 @@ def report(soak, warmup):
     print("|---|---|")
     print(f"| RSS | {baseline['rss'] / MiB:.1f} MiB at {baseline['label']} (warm-up) → {last['rss'] / MiB:.1f} MiB at {last['label']} "
           f"(bound {rss_bound / MiB:.1f}); peak {max(s['rss'] for s in samples) / MiB:.1f} MiB |")
-    half = next((s for s in under_load if s["time"] - start_t >= (last["time"] - start_t) / 2), last)
-    minutes = max((last["time"] - half["time"]) / 60, 1e-9)
-    print(f"| anonymous memory | {baseline['anon'] / MiB:.1f} MiB at {baseline['label']} → {half['anon'] / MiB:.1f} MiB at {half['label']} "
-          f"→ {last['anon'] / MiB:.1f} MiB at {last['label']}: {(last['anon'] - half['anon']) / MiB / minutes:+.2f} MiB/min over the second half "
-          f"(journals {last['counts']['journalBytes'] / MiB:.1f} MiB, their bound {o.max_journal_bytes / MiB:.0f} MiB) |")
+    slope_text = f"{slope:+.3f} MiB/min" if slope is not None else "no slope (too few samples)"
+    print(f"| anonymous memory | {baseline['anon'] / MiB:.1f} MiB at {baseline['label']} → {last['anon'] / MiB:.1f} MiB at {last['label']}: "
+          f"{slope_text} (least squares over {len(flat_part)} samples; bound {ANON_SLOPE_BOUND}); "
+          f"journals {last['counts']['journalBytes'] / MiB:.1f} MiB, their bound {o.max_journal_bytes / MiB:.1f} MiB |")
     print(f"| fds | other than live TCP {baseline['other']} → {last['other']} (bound {fds_bound}); "
           f"all {baseline['fds']} → {last['fds']}, peak {max(s['fds'] for s in samples)}; "
           f"CLOSE_WAIT at the samples {', '.join(str(s['close_wait']) for s in samples)} |")
@@ -985,7 +1018,7 @@ def report(soak, warmup):
             print(f"- {failure}")
         print(f"(siod's log and state kept in {soak.dir})")
     else:
-        print("**PASS**: RSS and fds flat after the warm-up, every request answered exactly once, "
+        print("**PASS**: memory and fds flat after the warm-up, every request answered exactly once, "
               "the accounting holds, siod answered at the end and stopped cleanly")
     return not failures
 
@@ -1063,6 +1096,8 @@ def parse():
     parser.add_argument("--log-level", default="notice", help="siod's")
     parser.add_argument("--max-journal-bytes", type=int, default=4 * MiB,
                         help="siod's --max-journal-bytes: small, so that the journals reach their bound in the warm-up")
+    parser.add_argument("--transports", choices=["mix", "websocket", "polling", "upgrade"], default="mix",
+                        help="the sockets' transports: a third each (mix), or all the same")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the work dir (siod's log) after a pass")
     options = parser.parse_args()
