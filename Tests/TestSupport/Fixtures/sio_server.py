@@ -96,9 +96,12 @@ async def kick(sid):
 
 
 @sio.on("count")
-async def count(sid, n):
+async def count(sid, n, then=None):
     for i in range(n):
         await sio.emit("tick", {"n": i}, to=sid)
+    if then is not None:
+        # After the last tick: a client that subscribes to this event alone knows they all came.
+        await sio.emit(then, n, to=sid)
 
 
 # The order emits arrive in: `seq` records its argument, `seq-report` answers what came.
