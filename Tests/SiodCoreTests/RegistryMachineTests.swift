@@ -198,7 +198,7 @@ import Testing
             open ~\(other)/chat: new M2 on loop 1, session \(theirs), save soon
             open ~\(other)/chat2: joins M2, session \(self.prefix(h, "~\(other)/chat2")), save soon
             close ~\(other)/chat: shut down nothing, save none
-            open ~\(other)/chat: joins M2, session \(theirs), save soon
+            open ~\(other)/chat: new M3 on loop 0, session \(theirs), save soon
             """))
     }
 

@@ -204,10 +204,12 @@ struct DaemonTests {
         #expect(refused["message"] == "not authorized")
         #expect(refused["data"] == ["code": 42])
         #expect(refused["active"] == false)
-        // Closing frees the namespace: a new socket takes it on the same Manager.
+        // Closing leaves the namespace taken on its Manager, as `io()` does (an event the server
+        // sent the closed socket, still on its way, names only the namespace): a new socket
+        // for it gets another Manager.
         try client.call("socket.close", ["socket": "admin"])
         let again = try client.call("socket.open", ["socket": "admin2", "url": .string(server.url), "namespace": "/admin", "auth": ["token": "ok"]])
-        #expect(manager(again) == manager(main))
+        #expect(manager(again) != manager(main))
         _ = try client.notification("socket.connect") { $0["socket"] == "admin2" }
         #expect(try client.call("socket.emit", ["socket": "admin2", "event": "echo", "args": [1], "ack": true]) == ["args": [1]])
         try await siod.stop()

@@ -1,9 +1,12 @@
 /// Which Manager (Engine.IO connection) each named socket uses: the multiplexing rule of
 /// docs/rpc.md § `socket.open`, the reference's `io()` (socket.io-client lib/index.ts `lookup`).
 ///
-/// A socket joins the first Manager, in creation order, with equal ``ConnectionOptions`` whose
-/// namespace is free; otherwise a new Manager is made. A socket holds its namespace while it is
-/// registered, connected or not. `forceNew` (or `multiplex: false`) always makes a new Manager,
+/// A socket joins the first Manager, in creation order, with equal ``ConnectionOptions`` on
+/// which its namespace has never been used; otherwise a new Manager is made. A namespace stays
+/// taken on its Manager after its socket goes, as in `io()` (its `sameNamespace`): packets name
+/// only their namespace, so an event the server sent the closed socket, still on its way,
+/// would reach the socket that took its place (the soak caught one). `forceNew` (or
+/// `multiplex: false`) always makes a new Manager,
 /// and that Manager is private: later sockets never join it, as `io()` never caches it. A
 /// Manager (its connection, its cookies) is never shared between owners.
 public struct SocketPlacement: Sendable {
@@ -30,7 +33,10 @@ public struct SocketPlacement: Sendable {
     private struct ManagerEntry: Sendable {
         var options: ConnectionOptions
         var owner: UInt32
+        /// The namespaces of its sockets.
         var namespaces: Set<String>
+        /// Every namespace a socket has had on it: none is taken again.
+        var used: Set<String>
         var isPrivate: Bool
     }
 
@@ -57,9 +63,10 @@ public struct SocketPlacement: Sendable {
         if !forceNew {
             for id in self.order {
                 guard var entry = self.managers[id], !entry.isPrivate, entry.options == connection, entry.owner == owner,
-                      !entry.namespaces.contains(namespace)
+                      !entry.used.contains(namespace)
                 else { continue }
                 entry.namespaces.insert(namespace)
+                entry.used.insert(namespace)
                 self.managers[id] = entry
                 self.sockets[name] = (id, namespace)
                 return .joined(id)
@@ -67,14 +74,14 @@ public struct SocketPlacement: Sendable {
         }
         let id = ManagerID(rawValue: self.nextID)
         self.nextID += 1
-        self.managers[id] = ManagerEntry(options: connection, owner: owner, namespaces: [namespace], isPrivate: forceNew)
+        self.managers[id] = ManagerEntry(options: connection, owner: owner, namespaces: [namespace], used: [namespace], isPrivate: forceNew)
         self.order.append(id)
         self.sockets[name] = (id, namespace)
         return .created(id)
     }
 
-    /// Unregisters socket `name`, freeing its namespace; says whether its Manager is now empty
-    /// (and forgotten: the daemon shuts it down).
+    /// Unregisters socket `name` (its namespace is not taken again on its Manager); says whether
+    /// its Manager is now empty (and forgotten: the daemon shuts it down).
     public mutating func remove(name: String) -> (manager: ManagerID, managerIsEmpty: Bool)? {
         guard let (id, namespace) = self.sockets.removeValue(forKey: name), var entry = self.managers[id] else { return nil }
         entry.namespaces.remove(namespace)
