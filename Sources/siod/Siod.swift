@@ -61,7 +61,7 @@ struct Siod: AsyncParsableCommand {
     @Option(help: "Bytes of notifications queued for a slow client before the oldest are dropped.")
     var maxQueuedBytes: Int = RPCLimits().maxQueuedNotificationBytes
 
-    @Option(help: "Bytes the in-memory event journals of all sockets may hold together; beyond, each socket's oldest events go first.")
+    @Option(help: "Bytes the in-memory event journals of all sockets may hold together; beyond, closed sockets' events go first, then the receiving socket's oldest.")
     var maxJournalBytes: Int = DaemonConfiguration.defaultMaxJournalBytes
 
     @Option(help: "Seconds an RPC connection may stay idle (no request in flight, no subscription, no connection-lifetime socket) before it is closed; 0: never.")
