@@ -20,10 +20,18 @@ struct UpgradeRaceTests {
                 let socket = try manager.socket()
                 let events = EventReader(socket.events)
                 socket.connect()
+                var traced: [String] = []
                 if round % 2 == 1 {
-                    // Odd rounds emit once connected, a little later each time, to cross the probe.
+                    // Odd rounds emit once connected, each at a later step of the upgrade in turn,
+                    // to cross the probe: at the CONNECT reply, `2probe` sent, `3probe`
+                    // received, `5` sent.
                     _ = try await events.first { $0.connectedId }
-                    try await Task.sleep(for: .microseconds((round % 20) * 500))
+                    if let step = Self.steps[(round / 2) % Self.steps.count] {
+                        _ = try await trace.first(timeout: .seconds(3)) { event -> Void? in
+                            traced.append("\(event)")
+                            return event == step ? () : nil
+                        }
+                    }
                 }
                 for n in 0..<3 { _ = try await socket.emit("emit-back", [.number(JSONNumber(n))]) }
                 var answers: [JSON] = []
@@ -33,7 +41,7 @@ struct UpgradeRaceTests {
                         answers += try back.arguments.values()
                     }
                 } catch {
-                    var lines: [String] = []
+                    var lines = traced
                     while let event = try? await trace.next(timeout: .milliseconds(100)) { lines.append("\(event)") }
                     Issue.record("round \(round): answers \(answers); engine trace:\n\(lines.joined(separator: "\n"))")
                     throw error
@@ -42,4 +50,9 @@ struct UpgradeRaceTests {
             }
         }
     }
+
+    /// The upgrade's steps an odd round waits for before it emits (nil: none, emit at once).
+    private static let steps: [ManagerEvent?] = [
+        nil, .enginePacket(.sent, .ping("probe")), .enginePacket(.received, .pong("probe")), .enginePacket(.sent, .upgrade),
+    ]
 }

@@ -47,8 +47,9 @@ struct ObservableEventsTests {
         try await siod.stop()
     }
 
-    /// A namespace CONNECT python-socketio never answers (its connect handler sleeps): after
-    /// the socket's `timeout`, connect_error `timeout`, still active; then it is tried again.
+    /// A namespace CONNECT python-socketio never answers (its connect handler waits on an event
+    /// nobody sets): after the socket's `timeout`, connect_error `timeout`, still active; then
+    /// it is tried again.
     @Test func namespaceConnect_unanswered_failsWithTimeout_andIsRetried() async throws {
         let scratch = Scratch()
         let server = try await PythonServer()
