@@ -135,8 +135,8 @@ final class SocketJournal: Sendable {
 /// under ever new names does not grow with them.
 final class Journals: Sendable {
     private let journals = NIOLockedValueBox<Table>(Table())
-    /// How many closed names' journals there are, read without the lock on every event once
-    /// the journals are full (set with `Table.closed`).
+    /// `Table.closed.count`, read without the lock on every event once the journals are full;
+    /// set by ``changingTable(_:)`` only.
     private let closedCount = Synchronization.Atomic<Int>(0)
     /// The counters of names without a journal in memory: read at start, and left by the
     /// journals forgotten since.
@@ -245,19 +245,26 @@ final class Journals: Sendable {
 
     /// `key` has a socket open again: its journal is no longer a closed one.
     func opened(_ key: SocketKey) {
-        self.journals.withLockedValue { table in
+        self.changingTable { table in
             if let index = table.closed.firstIndex(of: key) { table.closed.remove(at: index) }
-            self.closedCount.store(table.closed.count, ordering: .relaxed)
+        }
+    }
+
+    /// `body` with the table, under its lock, for a change to its closed journals: the count
+    /// read without the lock follows.
+    private func changingTable<T>(_ body: (inout Table) -> T) -> T {
+        self.journals.withLockedValue { table in
+            defer { self.closedCount.store(table.closed.count, ordering: .relaxed) }
+            return body(&table)
         }
     }
 
     /// No socket has `key` open: its events are the first to go, and it is forgotten once it
     /// holds none.
     func closed(_ key: SocketKey) {
-        let unreserved = self.journals.withLockedValue { table -> SocketJournal? in
+        let unreserved = self.changingTable { table -> SocketJournal? in
             guard let journal = table.journals[key], !table.closed.contains(key) else { return nil }
             table.closed.append(key)
-            self.closedCount.store(table.closed.count, ordering: .relaxed)
             guard journal.isReserved else { return journal }
             self.forgetIfEmpty(journal, in: &table)
             return nil
@@ -269,7 +276,7 @@ final class Journals: Sendable {
     }
 
     private func forgetIfClosed(_ journal: SocketJournal) {
-        self.journals.withLockedValue { table in
+        self.changingTable { table in
             guard table.journals[journal.key] === journal, table.closed.contains(journal.key) else { return }
             self.forgetIfEmpty(journal, in: &table, reserved: true)
         }
@@ -279,8 +286,7 @@ final class Journals: Sendable {
     /// bound (or none is left); forgets the journals it empties.
     fileprivate func makeRoom(_ bytes: Int) {
         guard self.bytes.load(ordering: .relaxed) + bytes > self.maxBytes, self.closedCount.load(ordering: .relaxed) > 0 else { return }
-        self.journals.withLockedValue { table in
-            defer { self.closedCount.store(table.closed.count, ordering: .relaxed) }
+        self.changingTable { table in
             while self.bytes.load(ordering: .relaxed) + bytes > self.maxBytes, let key = table.closed.first {
                 guard let journal = table.journals[key] else {
                     table.closed.removeFirst()
@@ -314,7 +320,6 @@ final class Journals: Sendable {
         guard let counter else { return false }
         table.journals[journal.key] = nil
         if let index = table.closed.firstIndex(of: journal.key) { table.closed.remove(at: index) }
-        self.closedCount.store(table.closed.count, ordering: .relaxed)
         self.saved.withLockedValue { $0[journal.key.description] = counter }
         return true
     }
